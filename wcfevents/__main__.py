@@ -1,0 +1,6 @@
+"""`python -m wcfevents`."""
+
+from wcfevents.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Enrichment: what the catalog adds to a decoded record.
+
+Readers give the record as it was written; here the event ID becomes a symbol and a message, the
+keyword mask becomes names, the payload values take the types the manifest declares, and a record
+with no channel gets the one its keyword bits (or the catalog) say.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wcfevents.catalog import PROVIDER_GUID, PROVIDER_KEYWORD_BITS, Catalog, level_name
+from wcfevents.catalog import load as load_catalog
+from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
+from wcfevents.render import MISSING, render
+
+_INTEGER_TYPES = frozenset(
+    {"win:Int8", "win:UInt8", "win:Int16", "win:UInt16", "win:Int32", "win:UInt32",
+     "win:Int64", "win:UInt64", "win:HexInt32", "win:HexInt64", "win:Pointer"}
+)
+
+
+def coerce(value: Any, type_name: str) -> Any:
+    """A payload value in the canonical form of its manifest type; unchanged if it won't fit."""
+    value = empty_to_none(value)
+    if value is None:
+        return None
+    if type_name in _INTEGER_TYPES:
+        number = parse_int(value)
+        return value if number is None else number
+    if type_name == "win:GUID":
+        return canonical_guid(value)
+    if type_name in ("win:FILETIME", "win:SYSTEMTIME"):
+        return canonical_time(value)
+    if type_name == "win:Boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        return {"true": True, "1": True, "false": False, "0": False}.get(text, value)
+    return value
+
+
+def is_wcf(event: Event, catalog: Catalog) -> bool:
+    if event.provider_guid is not None:
+        return event.provider_guid == PROVIDER_GUID
+    return event.provider == catalog.provider_name
+
+
+def enrich(event: Event, catalog: Catalog | None = None) -> Event:
+    """Fill symbol, level, task, opcode, keywords, channel and message in place; returns event."""
+    catalog = catalog or load_catalog()
+    event.level = level_name(event.level_value)
+    if not is_wcf(event, catalog):
+        return event
+    if event.provider is None:
+        event.provider = catalog.provider_name
+    if event.provider_guid is None:
+        event.provider_guid = catalog.provider_guid
+    entry = catalog.by_id(event.event_id) if event.event_id is not None else None
+    event.task = catalog.task_name(event.task_id)
+    event.opcode = catalog.opcode_name(event.opcode_id, event.task)
+    mask = event.keywords_mask
+    if mask is not None and mask & PROVIDER_KEYWORD_BITS:
+        event.keywords = catalog.keyword_names(mask)
+    elif entry is not None:
+        event.keywords = list(entry.keywords)
+    if not event.channel:
+        event.channel = (catalog.channel_from_mask(mask) if mask else None) or (
+            entry.channel if entry else None
+        )
+    if entry is None:
+        return event
+    event.symbol = entry.symbol
+    if event.level is None:
+        event.level = entry.level
+    data = event.data
+    ordered: dict[str, Any] = {}
+    for spec in entry.fields:
+        if spec.name in data:
+            ordered[spec.name] = coerce(data[spec.name], spec.type)
+    if len(ordered) != len(data):
+        ordered.update((k, v) for k, v in data.items() if k not in ordered)
+    event.data = ordered
+    values = [ordered.get(spec.name, MISSING) for spec in entry.fields]
+    event.message = render(entry.message, values)
+    return event

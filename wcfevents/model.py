@@ -1,0 +1,170 @@
+"""The Event record every reader yields, and the canonical forms of its values.
+
+Readers differ on GUID case and braces, time precision, numbers as text and empty attributes;
+everything passes through the helpers here so that one trace decodes to the same records whatever
+the engine or the export format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+# The public JSON keys of an event, in order (documented in the README).
+EVENT_KEYS = (
+    "record_id", "timestamp", "provider", "provider_guid", "event_id", "version", "symbol",
+    "level", "level_value", "task", "opcode", "keywords", "keywords_mask", "channel", "computer",
+    "process_id", "thread_id", "activity_id", "related_activity_id", "message", "data", "extra",
+    "source",
+)
+
+
+@dataclass(slots=True)
+class Event:
+    """One decoded record. Readers fill the raw part; the catalog fills the enrichment part."""
+
+    record_id: int | None = None
+    timestamp: str | None = None
+    provider: str | None = None
+    provider_guid: str | None = None
+    event_id: int | None = None
+    version: int | None = None
+    level_value: int | None = None
+    task_id: int | None = None
+    opcode_id: int | None = None
+    keywords_mask: int | None = None
+    channel: str | None = None
+    computer: str | None = None
+    process_id: int | None = None
+    thread_id: int | None = None
+    activity_id: str | None = None
+    related_activity_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    # Enrichment (catalog and message rendering).
+    symbol: str | None = None
+    level: str | None = None
+    task: str | None = None
+    opcode: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public JSON form: exactly EVENT_KEYS, absent values as None."""
+        return {
+            "record_id": self.record_id,
+            "timestamp": self.timestamp,
+            "provider": self.provider,
+            "provider_guid": self.provider_guid,
+            "event_id": self.event_id,
+            "version": self.version,
+            "symbol": self.symbol,
+            "level": self.level,
+            "level_value": self.level_value,
+            "task": self.task if self.task is not None else self.task_id,
+            "opcode": self.opcode if self.opcode is not None else self.opcode_id,
+            "keywords": list(self.keywords),
+            "keywords_mask": format_mask(self.keywords_mask),
+            "channel": self.channel,
+            "computer": self.computer,
+            "process_id": self.process_id,
+            "thread_id": self.thread_id,
+            "activity_id": self.activity_id,
+            "related_activity_id": self.related_activity_id,
+            "message": self.message,
+            "data": self.data,
+            "extra": self.extra,
+            "source": self.source,
+        }
+
+
+# -- canonical forms --------------------------------------------------------------------------
+
+_GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
+_EPOCH_1601 = datetime(1601, 1, 1, tzinfo=timezone.utc)
+_ISO = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?\s*(Z|UTC|[+-]\d{2}:?\d{2})?(?:\s*UTC)?$"
+)
+
+
+def canonical_guid(value: Any) -> str | None:
+    """Lowercase GUID without braces; None for absent or empty; other text unchanged."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _GUID.match(text)
+    return match.group(1).lower() if match else text
+
+
+def filetime_to_iso(ticks: int) -> str:
+    """A FILETIME (100 ns ticks since 1601) as UTC ISO 8601 with 7 fractional digits."""
+    seconds, rest = divmod(ticks, 10_000_000)
+    moment = _EPOCH_1601 + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{rest:07d}Z"
+
+
+def iso_to_filetime(text: str) -> int:
+    """Inverse of filetime_to_iso for any ISO 8601 time the readers meet."""
+    canonical = canonical_time(text)
+    if canonical is None:
+        raise ValueError(f"not a time: {text!r}")
+    whole = datetime.strptime(canonical[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    delta = whole - _EPOCH_1601
+    return (delta.days * 86_400 + delta.seconds) * 10_000_000 + int(canonical[20:27])
+
+
+def canonical_time(value: Any) -> str | None:
+    """UTC `YYYY-MM-DDTHH:MM:SS.fffffffZ` from an ISO 8601 string with any offset and precision.
+
+    Digits beyond the seventh are dropped (FILETIME resolution); fewer are padded with zeros.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _ISO.match(text)
+    if not match:
+        return text
+    day, clock, fraction, zone = match.groups()
+    digits = ((fraction or "") + "0000000")[:7]
+    if zone in (None, "Z", "UTC"):
+        return f"{day}T{clock}.{digits}Z"
+    sign = 1 if zone[0] == "+" else -1
+    hours, minutes = int(zone[1:3]), int(zone[-2:])
+    local = datetime.strptime(f"{day}T{clock}", "%Y-%m-%dT%H:%M:%S")
+    utc = local - sign * timedelta(hours=hours, minutes=minutes)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{digits}Z"
+
+
+def format_mask(mask: int | None) -> str | None:
+    return None if mask is None else f"0x{mask:016x}"
+
+
+def parse_int(value: Any) -> int | None:
+    """An integer from a number or text (decimal or 0x hex); None when absent or not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return int(text, 16) if text[:2].lower() == "0x" else int(text)
+    except ValueError:
+        return None
+
+
+def empty_to_none(value: Any) -> Any:
+    """Absent values are None, never ''."""
+    if value is None:
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
