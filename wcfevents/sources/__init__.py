@@ -1,0 +1,78 @@
+"""Readers: one per input format, each turning bytes into the same Event records.
+
+A reader knows bytes and the Event record only. It reports damage through a callback instead of
+printing, so the caller decides how to warn, and it never stops at the first bad chunk or event:
+what can still be read is read.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from wcfevents.model import Event
+
+EVTX_MAGIC = b"ElfFile\x00"
+SNIFF_BYTES = 4096
+
+
+class InputError(Exception):
+    """The input cannot be read at all (missing, unreadable, not a trace)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """A part of the input that could not be decoded; decoding went on after it."""
+
+    source: str
+    offset: int | None
+    detail: str
+    lost: int | None = None  # records known to be lost there; None when it cannot be told
+
+    def __str__(self) -> str:
+        where = f" at offset {self.offset}" if self.offset is not None else ""
+        lost = f" ({self.lost} records lost)" if self.lost else ""
+        return f"{self.source}{where}: {self.detail}{lost}"
+
+
+DamageReport = Callable[[Damage], None]
+
+
+@dataclass(slots=True)
+class Input:
+    """One input: a display name, and a real path when there is one (stdin has none)."""
+
+    name: str
+    path: Path | None = None
+    stream: BinaryIO | None = None
+
+    def open(self) -> BinaryIO:
+        if self.stream is not None:
+            return self.stream
+        assert self.path is not None
+        try:
+            return self.path.open("rb")
+        except OSError as exc:
+            raise InputError(f"{self.name}: {exc.strerror or exc}") from None
+
+    def head(self, size: int = SNIFF_BYTES) -> bytes:
+        """The first bytes, without consuming a stream (stdin is buffered for this)."""
+        if self.stream is not None:
+            if not isinstance(self.stream, io.BufferedReader):
+                self.stream = io.BufferedReader(self.stream, buffer_size=max(size, 65536))
+            return self.stream.peek(size)[:size]
+        with self.open() as fh:
+            return fh.read(size)
+
+
+class Reader(Protocol):
+    """The one interface every format implements."""
+
+    name: str
+
+    def events(self, source: Input, report: DamageReport) -> Iterator[Event]:
+        """Yield every record that can be decoded; call `report` for each damaged part."""
+        ...
