@@ -1,6 +1,6 @@
 """`python -m wcfevents`."""
 
-from wcfevents.cli import main
+from wcfevents.cli import entry_point
 
 if __name__ == "__main__":
-    main()
+    entry_point()

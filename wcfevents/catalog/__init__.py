@@ -6,18 +6,19 @@ reference facts by tools/build_catalog.py and loaded once, lazily, on first use.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 PROVIDER_NAME = "Microsoft-Windows-Application Server-Applications"
 PROVIDER_GUID = "c651f5f6-1c0d-492e-8ae1-b4efd7c9d503"
 
 # Windows' own level names, most severe first; `LogAlways` (0) is not a severity.
-LEVEL_NAMES = {0: "LogAlways", 1: "Critical", 2: "Error", 3: "Warning", 4: "Information", 5: "Verbose"}
+LEVEL_NAMES = {
+    0: "LogAlways", 1: "Critical", 2: "Error", 3: "Warning", 4: "Information", 5: "Verbose",
+}
 LEVEL_ALIASES = {"informational": 4, "info": 4, "warn": 3, "err": 2, "crit": 1}
 
 # Bits 48-63 of a record's keyword mask belong to Windows (channels, audit results), not to WCF.
@@ -92,7 +93,9 @@ class Catalog:
         provider = data["provider"]
         self.provider_name: str = provider["name"]
         self.provider_guid: str = provider["guid"]
-        self.keyword_masks: dict[str, int] = {k: int(v, 16) for k, v in provider["keywords"].items()}
+        self.keyword_masks: dict[str, int] = {
+            name: int(mask, 16) for name, mask in provider["keywords"].items()
+        }
         self.channels: dict[str, dict[str, Any]] = provider["channels"]
         self.channel_bits: dict[str, int] = {
             full: int(facts["keyword_bit"], 16)
@@ -104,9 +107,24 @@ class Catalog:
         }
         self.opcodes: dict[int, str] = {v: k for k, v in provider["opcodes"].items()}
         self.task_opcodes: dict[str, dict[str, int]] = provider["task_opcodes"]
-        self._by_id: dict[int, CatalogEvent] = {}
-        self._by_symbol: dict[str, CatalogEvent] = {}
-        for raw in data["events"]:
+        # Entries are built on first use: a lookup should not pay for all 481.
+        self._raw: dict[int, dict[str, Any]] = {raw["event_id"]: raw for raw in data["events"]}
+        self._symbols: dict[str, int] = {
+            raw["symbol"].lower(): event_id for event_id, raw in self._raw.items()
+        }
+        self._built: dict[int, CatalogEvent] = {}
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self) -> Iterator[CatalogEvent]:
+        for event_id in self._raw:
+            yield self._entry(event_id)
+
+    def _entry(self, event_id: int) -> CatalogEvent:
+        event = self._built.get(event_id)
+        if event is None:
+            raw = self._raw[event_id]
             event = CatalogEvent(
                 event_id=raw["event_id"],
                 symbol=raw["symbol"],
@@ -126,20 +144,15 @@ class Catalog:
                 documented=raw["documented"],
                 notes=tuple(raw["notes"]),
             )
-            self._by_id[event.event_id] = event
-            self._by_symbol[event.symbol.lower()] = event
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def __iter__(self) -> Iterator[CatalogEvent]:
-        return iter(self._by_id.values())
+            self._built[event_id] = event
+        return event
 
     def by_id(self, event_id: int) -> CatalogEvent | None:
-        return self._by_id.get(event_id)
+        return self._entry(event_id) if event_id in self._raw else None
 
     def by_symbol(self, symbol: str) -> CatalogEvent | None:
-        return self._by_symbol.get(symbol.lower())
+        event_id = self._symbols.get(symbol.lower())
+        return None if event_id is None else self._entry(event_id)
 
     def find(self, id_or_symbol: str | int) -> CatalogEvent | None:
         """An event by numeric ID (`4031`) or symbol (`DispatchSessionFailed`, any case)."""
@@ -149,6 +162,31 @@ class Catalog:
         if text.isdigit():
             return self.by_id(int(text))
         return self.by_symbol(text)
+
+    def select(
+        self,
+        keywords: Iterable[str] = (),
+        levels: Iterable[int] = (),
+        channels: Iterable[str] = (),
+        search: str | None = None,
+    ) -> Iterator[CatalogEvent]:
+        """Events matching every given criterion; several values of one criterion OR."""
+        wanted_keywords = {self.keyword(k) for k in keywords}
+        wanted_levels = set(levels)
+        wanted_channels = {self.channel(c) for c in channels}
+        needle = search.lower() if search else None
+        for event in self:
+            if wanted_keywords and not wanted_keywords.intersection(event.keywords):
+                continue
+            if wanted_levels and event.level_value not in wanted_levels:
+                continue
+            if wanted_channels and event.channel not in wanted_channels:
+                continue
+            if needle and needle not in event.symbol.lower() and (
+                needle not in (event.message or "").lower()
+            ):
+                continue
+            yield event
 
     # -- names ---------------------------------------------------------------------------
 
@@ -212,5 +250,6 @@ def level_name(value: int | None) -> str | None:
 @cache
 def load() -> Catalog:
     """The packaged catalog, parsed once per process."""
-    text = resources.files(__package__).joinpath("events.json").read_bytes()
-    return Catalog(json.loads(text))
+    import orjson
+
+    return Catalog(orjson.loads((Path(__file__).parent / "events.json").read_bytes()))

@@ -1,0 +1,96 @@
+"""Catalog entries as text: the `lookup` panel, the `catalog` table, JSON Lines and CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import IO, Any
+
+import orjson
+
+from wcfevents.catalog import CatalogEvent
+
+CSV_COLUMNS = ("event_id", "symbol", "level", "keywords", "channel", "task", "opcode",
+               "version", "message", "fields", "doc_url", "documented")
+LEVEL_STYLES = {"Critical": "bold red", "Error": "red", "Warning": "yellow",
+                "Information": "green", "Verbose": "dim", "LogAlways": "cyan"}
+
+
+def write_json(entries: Iterable[CatalogEvent], out: IO[str]) -> int:
+    """One JSON object a line, exactly the documented keys; returns how many."""
+    count = 0
+    for entry in entries:
+        out.write(orjson.dumps(entry.to_dict()).decode() + "\n")
+        count += 1
+    return count
+
+
+def write_csv(entries: Iterable[CatalogEvent], out: IO[str]) -> int:
+    """A header row, then a row per event; lists joined with `;`, fields as name:type."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for entry in entries:
+        row: dict[str, Any] = entry.to_dict()
+        row["keywords"] = ";".join(entry.keywords)
+        row["fields"] = ";".join(f"{f.name}:{f.type}" for f in entry.fields)
+        row["documented"] = "true" if entry.documented else "false"
+        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+        count += 1
+    return count
+
+
+def short_channel(entry: CatalogEvent) -> str:
+    return entry.channel.rsplit("/", 1)[-1]
+
+
+def panel(entry: CatalogEvent) -> Any:
+    """A rich panel explaining one event, for `lookup` on a terminal."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("Level", Text(f"{entry.level} ({entry.level_value})",
+                               style=LEVEL_STYLES.get(entry.level, "")))
+    grid.add_row("Keywords", ", ".join(entry.keywords) or "—")
+    grid.add_row("Channel", entry.channel)
+    grid.add_row("Task", f"{entry.task or '—'} ({entry.task_id})")
+    grid.add_row("Opcode", f"{entry.opcode or '—'} ({entry.opcode_id})")
+    grid.add_row("Version", str(entry.version))
+    grid.add_row("Message", Text(entry.message or "—"))
+    fields = Text()
+    for index, field in enumerate(entry.fields, 1):
+        fields.append(f"%{index} ", style="cyan")
+        fields.append(f"{field.name}", style="bold")
+        fields.append(f"  {field.type}\n", style="dim")
+    grid.add_row("Payload", fields.rstrip() if entry.fields else Text("—"))
+    grid.add_row("Docs", entry.doc_url or "no documentation page")
+    for note in entry.notes:
+        grid.add_row("Note", Text(note, style="italic"))
+    title = f"[bold]{entry.event_id}[/] {entry.symbol}"
+    if not entry.documented:
+        title += " [dim](undocumented)[/]"
+    return Panel(grid, title=title, title_align="left", expand=False)
+
+
+def table(entries: Iterable[CatalogEvent]) -> Any:
+    """A rich table of catalog entries, for `catalog` on a terminal."""
+    from rich.table import Table
+
+    result = Table(show_lines=False, header_style="bold")
+    result.add_column("ID", justify="right", no_wrap=True)
+    result.add_column("Symbol", no_wrap=True)
+    result.add_column("Level", no_wrap=True)
+    result.add_column("Channel", no_wrap=True)
+    result.add_column("Keywords")
+    result.add_column("Message", overflow="fold")
+    for entry in entries:
+        result.add_row(
+            str(entry.event_id), entry.symbol,
+            f"[{LEVEL_STYLES.get(entry.level, '')}]{entry.level}[/]",
+            short_channel(entry), ", ".join(entry.keywords), entry.message or "",
+        )
+    return result
