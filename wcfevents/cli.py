@@ -7,6 +7,7 @@ or no input could be read; 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -155,6 +156,196 @@ def catalog(keyword: tuple[str, ...], level: tuple[str, ...], channel: tuple[str
         entries.write_csv(selected, sys.stdout)
     else:
         make_console(no_color).print(entries.table(selected))
+
+
+def filter_options(func: F) -> F:
+    """The selection options shared by decode, summary and activities."""
+    options = [
+        click.option("--id", "ids", multiple=True, metavar="IDS",
+                     help="Event IDs and ranges: 4001-4035,214 (repeatable)."),
+        click.option("--level", "-l", "levels", multiple=True, metavar="LEVEL",
+                     help="Level name or number; warning+ = this or more severe."),
+        click.option("--keyword", "-k", "keywords", multiple=True, metavar="NAME",
+                     help="Keyword such as ActivationServices (recorded or documented)."),
+        click.option("--channel", "-c", "channels", multiple=True, metavar="NAME",
+                     help="Analytic, Debug, Operational or a full channel name."),
+        click.option("--provider", "providers", multiple=True, metavar="NAME|GUID",
+                     help="Provider name or GUID."),
+        click.option("--wcf-only", is_flag=True,
+                     help="Only Microsoft-Windows-Application Server-Applications events."),
+        click.option("--since", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
+        click.option("--until", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
+        click.option("--activity", "activities", multiple=True, metavar="GUID",
+                     help="ActivityID or RelatedActivityID."),
+        click.option("--pid", "pids", multiple=True, type=int, help="Process ID."),
+        click.option("--grep", multiple=True, metavar="TEXT",
+                     help="Text in the message or payload, any case."),
+        click.option("--engine", type=click.Choice(["auto", "rust", "python"]), default="auto",
+                     show_default=True, help=".evtx engine: the Rust evtx package or python-evtx."),
+        click.option("--input-format", type=click.Choice(
+            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml"]), default="auto",
+            show_default=True, help="Input format; auto detects it from the content."),
+        click.option("--strict", is_flag=True,
+                     help="Drop .evtx chunks whose checksum fails instead of decoding them."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_filters(options: dict[str, Any]) -> Any:
+    """Filters from the shared options; a bad value is a usage error (exit 2)."""
+    from wcfevents.api import make_filters
+    from wcfevents.filters import FilterError
+
+    try:
+        filters = make_filters(
+            ids=options["ids"], levels=options["levels"], keywords=options["keywords"],
+            channels=options["channels"], providers=options["providers"],
+            wcf_only=options["wcf_only"], since=options["since"], until=options["until"],
+            activities=options["activities"], pids=options["pids"], grep=options["grep"],
+        )
+        from wcfevents.catalog import load as load_catalog
+
+        filters.build(load_catalog())
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+    return filters
+
+
+class Run:
+    """One pass over the inputs: warnings on stderr as they happen, the accounting at the end."""
+
+    def __init__(self, paths: tuple[str, ...], options: dict[str, Any]) -> None:
+        from wcfevents.pipeline import Stats
+
+        self.paths = paths
+        self.options = options
+        self.filters = build_filters(options)
+        self.stats = Stats()
+
+    def warn(self, damage: Any) -> None:
+        click.echo(f"wcfevents: warning: {damage}", err=True)
+
+    def unreadable(self, error: Exception) -> None:
+        click.echo(f"wcfevents: error: {error}", err=True)
+
+    def events(self) -> Any:
+        from wcfevents.api import read
+
+        events = read(
+            list(self.paths), filters=self.filters, engine=self.options["engine"],
+            input_format=self.options["input_format"], strict=self.options["strict"],
+            stats=self.stats, on_damage=self.warn, on_unreadable=self.unreadable,
+        )
+        return with_progress(events, self.paths, self.stats)
+
+    def summary_line(self) -> str:
+        s = self.stats
+        line = (f"{s.read} records read, {s.matched} matched, {s.filtered} filtered out, "
+                f"{s.lost} lost")
+        if s.unknown_loss:
+            line += f" (+ {s.unknown_loss} damaged parts of unknown size)"
+        if s.unreadable:
+            line += f"; {s.unreadable} of {s.inputs} inputs unreadable"
+        return line
+
+    def finish(self, always: bool = False) -> None:
+        """Print the accounting when something was lost (or when asked) and exit accordingly."""
+        if always or not self.stats.complete:
+            click.echo(f"wcfevents: {self.summary_line()}", err=True)
+        if self.stats.inputs and self.stats.unreadable == self.stats.inputs:
+            sys.exit(EXIT_USAGE)
+        if not self.stats.complete:
+            sys.exit(EXIT_PARTIAL)
+
+
+def with_progress(events: Any, paths: tuple[str, ...], stats: Any) -> Any:
+    """A transient progress line on stderr for long work, only when stderr is a terminal."""
+    if not sys.stderr.isatty() or stdout_is_terminal() or os.environ.get("NO_PROGRESS"):
+        return events
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(path) if os.path.isfile(path) else 0
+    if total < 20 * 1024 * 1024:
+        return events
+    return _progress(events, stats)
+
+
+def _progress(events: Any, stats: Any) -> Any:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, transient=True, console=make_console(False, stderr=True)) as bar:
+        task = bar.add_task("decoding", total=None)
+        for index, event in enumerate(events):
+            if index % 5000 == 0:
+                bar.update(task, description=f"decoding: {stats.read:,} records read")
+            yield event
+
+
+FORMATS = ("table", "json", "csv")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
+                type=click.Path(allow_dash=True))
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="table (default on a terminal), json (JSON Lines, default otherwise), csv.")
+@click.option("--fields", metavar="KEYS", help="Comma-separated columns/keys to print.")
+@click.option("--limit", type=click.IntRange(min=0), help="Stop after N matching events.")
+@click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
+@click.option("--stats", "show_stats", is_flag=True,
+              help="Always print the record accounting on stderr.")
+@no_color_option
+def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
+           count_only: bool, show_stats: bool, no_color: bool, **options: Any) -> None:
+    """Decode .evtx files and XML exports into a table, JSON Lines or CSV.
+
+    Inputs are files, directories (their .evtx and .xml files) or - for stdin; the format is
+    detected from the content. Different options AND, repeated values OR.
+
+    \b
+    Examples:
+      wcfevents decode trace.evtx --keyword ActivationServices
+      wcfevents decode trace.evtx --level warning+ --since 2h --format json | jq .message
+      wcfevents decode traces/ --id 4001-4035,214 --format csv > wcf.csv
+    """
+    from itertools import islice
+
+    from wcfevents.model import EVENT_KEYS
+
+    selected = [f.strip() for f in fields.split(",")] if fields else None
+    if selected:
+        unknown = [f for f in selected if f not in EVENT_KEYS]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}",
+                param_hint="--fields")
+    run = Run(paths, options)
+    events = run.events()
+    if limit is not None:
+        events = islice(events, limit)
+    if count_only:
+        click.echo(sum(1 for _ in events))
+    else:
+        fmt = choose_format(fmt, ("table", "json"))
+        if fmt == "json":
+            from wcfevents.output import jsonl
+
+            jsonl.write(events, sys.stdout.buffer, selected)
+        elif fmt == "csv":
+            from wcfevents.output import csv as csv_output
+
+            csv_output.write(events, sys.stdout, selected)
+        else:
+            from wcfevents.output import table
+
+            table.write(events, make_console(no_color), selected)
+    sys.stdout.flush()
+    run.finish(always=show_stats)
 
 
 @main.command()

@@ -1,0 +1,176 @@
+"""The decode pipeline: inputs → reader → raw filters → enrichment → enriched filters → caller.
+
+Everything is a generator: one record is in flight at a time, so memory does not grow with the
+input. Stats account for every record read: matched + filtered out, and the damage reports say
+what could not be read at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wcfevents.catalog import Catalog
+from wcfevents.catalog import load as load_catalog
+from wcfevents.enrich import enrich
+from wcfevents.filters import Filters
+from wcfevents.model import Event
+from wcfevents.sources import EVTX_MAGIC, Damage, Input, InputError, Reader
+
+ENGINES = ("auto", "rust", "python")
+INPUT_FORMATS = ("auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml")
+TRACE_SUFFIXES = (".evtx", ".xml")
+
+
+@dataclass
+class Stats:
+    """What happened to every record: read = matched + filtered; lost were never readable."""
+
+    inputs: int = 0
+    unreadable: int = 0  # inputs that could not be read at all
+    read: int = 0
+    matched: int = 0
+    filtered: int = 0
+    lost: int = 0  # records known to be lost in damaged parts
+    damaged: int = 0  # damaged parts (chunks, records, truncated ends)
+    unknown_loss: int = 0  # damaged parts whose record count cannot be told
+    damage: list[Damage] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.unreadable == 0 and self.damaged == 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"inputs": self.inputs, "unreadable": self.unreadable, "read": self.read,
+                "matched": self.matched, "filtered": self.filtered, "lost": self.lost,
+                "damaged_parts": self.damaged}
+
+
+def expand(paths: Iterable[str]) -> Iterator[Input]:
+    """Files as given; directories as their .evtx and .xml files (sorted); `-` as stdin."""
+    for text in paths:
+        if text == "-":
+            yield Input("<stdin>", None, sys.stdin.buffer)
+            continue
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*")
+                           if p.suffix.lower() in TRACE_SUFFIXES and p.is_file())
+            if not found:
+                yield Input(text, path)  # reported as unreadable: a directory with no traces
+            for item in found:
+                yield Input(str(item), item)
+        else:
+            yield Input(text, path)
+
+
+def detect(source: Input) -> str:
+    """`evtx` or `xml`, from the content, never the file name; InputError otherwise."""
+    if source.path is not None:
+        try:
+            mode = source.path.stat().st_mode
+        except OSError as exc:
+            raise InputError(f"{source.name}: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{source.name}: a directory with no .evtx or .xml files")
+        if not os.access(source.path, os.R_OK):
+            raise InputError(f"{source.name}: permission denied")
+    head = source.head()
+    if head.startswith(EVTX_MAGIC):
+        return "evtx"
+    stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or stripped.startswith(b"<"):
+        return "xml"
+    if not head:
+        raise InputError(f"{source.name}: empty file")
+    raise InputError(f"{source.name}: neither an .evtx file nor XML event export")
+
+
+def make_reader(fmt: str, engine: str = "auto", input_format: str = "auto",
+                strict: bool = False) -> Reader:
+    """The reader for a detected format and the user's engine choice."""
+    if fmt == "evtx":
+        if engine == "python":
+            from wcfevents.sources.evtx_python import PythonEvtxReader
+
+            return PythonEvtxReader()
+        from wcfevents.sources.evtx_rust import RustEvtxReader
+
+        return RustEvtxReader(strict=strict)
+    from wcfevents.sources.etw_xml import make_xml_reader
+
+    return make_xml_reader(None if input_format in ("auto", "xml") else input_format)
+
+
+def spooled(source: Input) -> Input:
+    """stdin as a temporary file, for the .evtx engines that need to seek."""
+    assert source.stream is not None
+    with tempfile.NamedTemporaryFile(prefix="wcfevents-", suffix=".evtx", delete=False) as handle:
+        shutil.copyfileobj(source.stream, handle, 1 << 20)
+    return Input(source.name, Path(handle.name))
+
+
+def read(
+    paths: Iterable[str],
+    filters: Filters | None = None,
+    *,
+    engine: str = "auto",
+    input_format: str = "auto",
+    strict: bool = False,
+    stats: Stats | None = None,
+    on_damage: Callable[[Damage], None] | None = None,
+    on_unreadable: Callable[[InputError], None] | None = None,
+    catalog: Catalog | None = None,
+) -> Iterator[Event]:
+    """Enriched events of every input that match the filters, in input order."""
+    catalog = catalog or load_catalog()
+    stats = stats if stats is not None else Stats()
+    raw_check, enriched_check = (filters or Filters()).build(catalog)
+
+    def report(damage: Damage) -> None:
+        stats.damaged += 1
+        if damage.lost is None:
+            stats.unknown_loss += 1
+        else:
+            stats.lost += damage.lost
+        stats.damage.append(damage)
+        if on_damage:
+            on_damage(damage)
+
+    for source in expand(paths):
+        stats.inputs += 1
+        temporary: Path | None = None
+        try:
+            fmt = detect(source) if input_format == "auto" else (
+                "evtx" if input_format == "evtx" else "xml")
+            if fmt == "evtx" and source.path is None:
+                source = spooled(source)
+                temporary = source.path
+            reader = make_reader(fmt, engine, input_format, strict)
+            for event in reader.events(source, report):
+                stats.read += 1
+                if raw_check is not None and not raw_check(event):
+                    stats.filtered += 1
+                    continue
+                enrich(event, catalog)
+                if enriched_check is not None and not enriched_check(event):
+                    stats.filtered += 1
+                    continue
+                stats.matched += 1
+                yield event
+        except (InputError, OSError, RuntimeError, ValueError) as exc:
+            error = exc if isinstance(exc, InputError) else InputError(
+                f"{source.name}: {type(exc).__name__}: {exc}")
+            stats.unreadable += 1
+            if on_unreadable is None:
+                raise error from None
+            on_unreadable(error)
+        finally:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
