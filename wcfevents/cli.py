@@ -349,6 +349,91 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
+                type=click.Path(allow_dash=True))
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]),
+              help="table (default on a terminal) or json (one object).")
+@no_color_option
+def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: Any) -> None:
+    """What a trace holds: counts by event, level, keyword, provider and channel, the time span,
+    and hints for well-known trouble events (throttles, activation failures, exceptions).
+
+    \b
+    Examples:
+      wcfevents summary trace.evtx
+      wcfevents summary traces/ --wcf-only --format json | jq .levels
+    """
+    from wcfevents.analysis.summary import summarize
+    from wcfevents.output import analysis
+
+    run = Run(paths, options)
+    result = summarize(run.events())
+    records = run.stats.to_dict()
+    if choose_format(fmt, ("table", "json")) == "json":
+        analysis.summary_json(result, records, sys.stdout.buffer)
+    else:
+        console = make_console(no_color)
+        for part in analysis.summary_view(result, records):
+            console.print(part)
+    sys.stdout.flush()
+    run.finish()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
+                type=click.Path(allow_dash=True))
+@filter_options
+@click.option("--activity", "focus", metavar="GUID",
+              help="Show this activity's timeline with its transferred children.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]),
+              help="table (default on a terminal) or json (one activity a line).")
+@click.option("--limit", type=click.IntRange(min=0), help="Show only the first N activities.")
+@no_color_option
+def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit: int | None,
+               no_color: bool, **options: Any) -> None:
+    """Events grouped by ActivityID and linked by transfers, failing and slowest first — the
+    activity view of Service Trace Viewer, in a terminal.
+
+    \b
+    Examples:
+      wcfevents activities trace.evtx
+      wcfevents activities trace.evtx --activity 5f0c1c7e-0d3a-4c3b-9c61-2f2e8f3a1b7d
+    """
+    from itertools import islice
+
+    from wcfevents.analysis.activities import track
+    from wcfevents.model import canonical_guid
+    from wcfevents.output import analysis
+
+    wanted = canonical_guid(focus) if focus else None
+    run = Run(paths, options)
+    tracker = track(run.events(), wanted)
+    fmt = choose_format(fmt, ("table", "json"))
+    if wanted is not None:
+        if wanted not in tracker.activities:
+            run.finish()
+            fail(f"no activity {wanted} in the input", EXIT_PARTIAL)
+        chosen = [tracker.activities[wanted]]
+        if fmt == "json":
+            analysis.activities_json(chosen, sys.stdout.buffer)
+        else:
+            make_console(no_color).print(analysis.activity_tree(tracker, wanted))
+    else:
+        ranked = tracker.ranked()
+        shown = ranked if limit is None else list(islice(ranked, limit))
+        if fmt == "json":
+            analysis.activities_json(shown, sys.stdout.buffer)
+        else:
+            console = make_console(no_color)
+            console.print(analysis.activities_table(shown))
+            if tracker.without_activity:
+                console.print(f"[dim]{tracker.without_activity} events carry no ActivityID[/]")
+    sys.stdout.flush()
+    run.finish()
+
+
+@main.command()
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str) -> None:
     """Print the shell completion script, e.g. `eval "$(wcfevents completion bash)"`."""

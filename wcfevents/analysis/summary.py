@@ -1,0 +1,94 @@
+"""What a trace holds, in one pass: counts by event, level, keyword, provider and channel."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wcfevents.analysis.hints import hint
+from wcfevents.model import Event
+
+# Errors first: Critical, Error, Warning, then the rest; LogAlways (0) is not a severity.
+SEVERITY_ORDER = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, 5: 5}
+
+
+def severity_rank(level_value: int | None) -> int:
+    return SEVERITY_ORDER.get(level_value if level_value is not None else 4, 6)
+
+
+@dataclass
+class Summary:
+    """Counters only: memory grows with the number of distinct events, not with records."""
+
+    by_event: Counter[tuple[str | None, int | None]] = field(default_factory=Counter)
+    names: dict[tuple[str | None, int | None], tuple[str | None, str | None, int | None]] = field(
+        default_factory=dict)
+    levels: Counter[str] = field(default_factory=Counter)
+    keywords: Counter[str] = field(default_factory=Counter)
+    providers: Counter[str] = field(default_factory=Counter)
+    channels: Counter[str] = field(default_factory=Counter)
+    first: str | None = None
+    last: str | None = None
+
+    def add(self, event: Event) -> None:
+        key = (event.provider, event.event_id)
+        self.by_event[key] += 1
+        if key not in self.names:
+            self.names[key] = (event.symbol, event.level, event.level_value)
+        self.levels[event.level or str(event.level_value)] += 1
+        for keyword in event.keywords:
+            self.keywords[keyword] += 1
+        self.providers[event.provider or event.provider_guid or "(unknown)"] += 1
+        self.channels[event.channel or "(none)"] += 1
+        stamp = event.timestamp
+        if stamp is not None:
+            if self.first is None or stamp < self.first:
+                self.first = stamp
+            if self.last is None or stamp > self.last:
+                self.last = stamp
+
+    def events(self) -> list[dict[str, Any]]:
+        """Per event ID, errors and warnings first, then by count."""
+        rows = []
+        for (provider, event_id), count in self.by_event.items():
+            symbol, level, level_value = self.names[(provider, event_id)]
+            rows.append({"event_id": event_id, "symbol": symbol, "level": level,
+                         "provider": provider, "count": count, "_rank": severity_rank(level_value)})
+        rows.sort(key=lambda r: (r["_rank"], -r["count"], r["event_id"] or 0))
+        for row in rows:
+            del row["_rank"]
+        return rows
+
+    def hints(self) -> list[dict[str, Any]]:
+        found = []
+        for row in self.events():
+            if row["event_id"] is None or row["symbol"] is None:
+                continue
+            text = hint(row["event_id"], row["symbol"])
+            if text:
+                found.append({"event_id": row["event_id"], "symbol": row["symbol"],
+                              "count": row["count"], "hint": text})
+        return found
+
+    def to_dict(self, records: dict[str, int]) -> dict[str, Any]:
+        """The documented JSON form."""
+        return {
+            "events": self.events(),
+            "levels": dict(self.levels.most_common()),
+            "keywords": dict(self.keywords.most_common()),
+            "providers": dict(self.providers.most_common()),
+            "channels": dict(self.channels.most_common()),
+            "first": self.first,
+            "last": self.last,
+            "records": records,
+            "hints": self.hints(),
+        }
+
+
+def summarize(events: Iterable[Event]) -> Summary:
+    summary = Summary()
+    for event in events:
+        summary.add(event)
+    return summary

@@ -1,0 +1,138 @@
+"""Summaries and activities as text: rich tables and trees for a terminal, JSON otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Any
+
+import orjson
+
+from wcfevents.analysis.activities import Activity, ActivityTracker
+from wcfevents.analysis.summary import Summary
+from wcfevents.model import Event
+from wcfevents.output.table import LEVEL_STYLES
+
+
+def _styled(level: str | None) -> str:
+    style = LEVEL_STYLES.get(level or "", "")
+    return f"[{style}]{level}[/]" if style and level else (level or "")
+
+
+def summary_json(summary: Summary, records: dict[str, int], out: IO[bytes]) -> None:
+    out.write(orjson.dumps(summary.to_dict(records), option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def summary_view(summary: Summary, records: dict[str, int]) -> list[Any]:
+    """Renderables: the span and accounting, events (errors first), levels, keywords, hints."""
+    from rich.table import Table
+
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("First", (summary.first or "—").replace("T", " "))
+    head.add_row("Last", (summary.last or "—").replace("T", " "))
+    head.add_row("Records", f"{records['read']} read, {records['matched']} matched, "
+                            f"{records['filtered']} filtered out, {records['lost']} lost")
+    parts: list[Any] = [head]
+
+    events = Table(title="Events (errors and warnings first)", title_justify="left",
+                   header_style="bold")
+    events.add_column("ID", justify="right")
+    events.add_column("Symbol")
+    events.add_column("Level")
+    events.add_column("Provider")
+    events.add_column("Count", justify="right")
+    for row in summary.events():
+        events.add_row(str(row["event_id"]), row["symbol"] or "", _styled(row["level"]),
+                       row["provider"] or "", str(row["count"]))
+    parts.append(events)
+
+    for title, counter in (("Levels", summary.levels), ("Keywords", summary.keywords),
+                           ("Providers", summary.providers), ("Channels", summary.channels)):
+        if not counter:
+            continue
+        table = Table(title=title, title_justify="left", header_style="bold", show_header=False)
+        table.add_column(title)
+        table.add_column("Count", justify="right")
+        for name, count in counter.most_common():
+            table.add_row(_styled(name) if title == "Levels" else name, str(count))
+        parts.append(table)
+    for item in summary.hints():
+        parts.append(f"[bold yellow]hint[/] {item['event_id']} {item['symbol']} "
+                     f"(×{item['count']}): {item['hint']}")
+    return parts
+
+
+def activities_json(activities: Iterable[Activity], out: IO[bytes]) -> int:
+    count = 0
+    for activity in activities:
+        out.write(orjson.dumps(activity.to_dict()) + b"\n")
+        count += 1
+    return count
+
+
+def activities_table(activities: Iterable[Activity]) -> Any:
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    table.add_column("Activity", no_wrap=True)
+    table.add_column("Worst")
+    table.add_column("Events", justify="right")
+    table.add_column("Duration ms", justify="right")
+    table.add_column("First (UTC)", no_wrap=True)
+    table.add_column("Doing", overflow="fold")
+    table.add_column("Transfers", justify="right")
+    for activity in activities:
+        duration = activity.duration_ms
+        table.add_row(
+            activity.activity_id, _styled(activity.worst_level), str(activity.event_count),
+            "" if duration is None else f"{duration:,.3f}",
+            (activity.first or "").replace("T", " ").rstrip("Z"),
+            activity.description or "", str(len(activity.children)) if activity.children else "",
+        )
+    return table
+
+
+def _event_line(event: Event) -> str:
+    from rich.markup import escape
+
+    stamp = (event.timestamp or "").replace("T", " ").rstrip("Z")
+    text = event.message if event.message is not None else ""
+    return (f"[dim]{stamp}[/] {_styled(event.level)} [bold]{event.event_id}[/] "
+            f"{event.symbol or ''} {escape(text)}")
+
+
+def _activity_label(activity: Activity) -> str:
+    duration = activity.duration_ms
+    took = "" if duration is None else f", {duration:,.3f} ms"
+    doing = f" — {activity.description}" if activity.description else ""
+    return (f"[bold]activity {activity.activity_id}[/]{doing} "
+            f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]")
+
+
+def activity_tree(tracker: ActivityTracker, root_id: str) -> Any:
+    """One activity's timeline with its transferred children inline, like Service Trace Viewer."""
+    from rich.tree import Tree
+
+    by_activity: dict[str, list[Event]] = {}
+    for event in tracker.timeline:
+        by_activity.setdefault(event.activity_id or "", []).append(event)
+
+    def build(node: Any, activity_id: str, seen: set[str]) -> None:
+        seen.add(activity_id)
+        events = sorted(by_activity.get(activity_id, []), key=lambda e: e.timestamp or "")
+        for event in events:
+            branch = node.add(_event_line(event))
+            child = event.related_activity_id
+            if (event.event_id == 499 and child and child in tracker.activities
+                    and child not in seen):
+                sub = branch.add(_activity_label(tracker.activities[child]))
+                build(sub, child, seen)
+        for child in tracker.activities[activity_id].children:
+            if child not in seen and child in tracker.activities:
+                sub = node.add(_activity_label(tracker.activities[child]))
+                build(sub, child, seen)
+
+    tree = Tree(_activity_label(tracker.activities[root_id]))
+    build(tree, root_id, set())
+    return tree
