@@ -103,9 +103,9 @@ def make_reader(fmt: str, engine: str = "auto", input_format: str = "auto",
         from wcfevents.sources.evtx_rust import RustEvtxReader
 
         return RustEvtxReader(strict=strict)
-    from wcfevents.sources.etw_xml import make_xml_reader
+    from wcfevents.sources.etw_xml import XmlReader
 
-    return make_xml_reader(None if input_format in ("auto", "xml") else input_format)
+    return XmlReader(None if input_format in ("auto", "xml", "evtx") else input_format)
 
 
 def spooled(source: Input) -> Input:
