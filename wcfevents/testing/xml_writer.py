@@ -176,10 +176,12 @@ def exported(
     if flavour == "tracerpt":
         for key in _TRACERPT_EXECUTION:
             extra[key] = event.extra.get(key, 0)
+        kept: tuple[str, ...] = ("EventSourceName", "qualifiers")
     else:
-        for key in (*_EXECUTION_EXTRA, "UserID", "qualifiers"):
-            if event.extra.get(key) is not None:
-                extra[key] = event.extra[key]
+        kept = ("EventSourceName", "qualifiers", *_EXECUTION_EXTRA, "UserID")
+    for key in kept:
+        if event.extra.get(key) is not None:
+            extra[key] = event.extra[key]
     for key in ("processing_error", "extended_tracing"):
         if event.extra.get(key) is not None:
             extra[key] = _decoded(event.extra[key])
