@@ -104,6 +104,15 @@ def canonical_guid(value: Any) -> str | None:
     return match.group(1).lower() if match else text
 
 
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+
+
+def canonical_activity(value: Any) -> str | None:
+    """A correlation GUID; all zeros (tracerpt writes them where others write nothing) is None."""
+    guid = canonical_guid(value)
+    return None if guid == ZERO_GUID else guid
+
+
 def filetime_to_iso(ticks: int) -> str:
     """A FILETIME (100 ns ticks since 1601) as UTC ISO 8601 with 7 fractional digits."""
     seconds, rest = divmod(ticks, 10_000_000)

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
+from wcfevents.model import (
+    Event,
+    canonical_activity,
+    canonical_guid,
+    canonical_time,
+    empty_to_none,
+    parse_int,
+)
 
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 _EXECUTION_EXTRA = ("ProcessorID", "SessionID", "KernelTime", "UserTime")
@@ -109,9 +116,9 @@ def event_from_element(root: Any, source: str) -> Event:
         computer=_text(system, "Computer"),
         process_id=parse_int(execution.get("ProcessID")) if execution is not None else None,
         thread_id=parse_int(execution.get("ThreadID")) if execution is not None else None,
-        activity_id=canonical_guid(correlation.get("ActivityID"))
+        activity_id=canonical_activity(correlation.get("ActivityID"))
         if correlation is not None else None,
-        related_activity_id=canonical_guid(correlation.get("RelatedActivityID"))
+        related_activity_id=canonical_activity(correlation.get("RelatedActivityID"))
         if correlation is not None else None,
         data=payload(root),
         extra=extra,

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from wcfevents.model import Event, canonical_guid, empty_to_none, parse_int
+from wcfevents.model import Event, canonical_activity, canonical_guid, empty_to_none, parse_int
 from wcfevents.sources import Damage, DamageReport, Input, InputError
 from wcfevents.sources.evtx_layout import ChunkInfo, read_file_header, record_time, scan_chunks
 
@@ -169,8 +169,8 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
         computer=empty_to_none(_text(system.get("Computer"))),
         process_id=parse_int(execution.get("ProcessID")),
         thread_id=parse_int(execution.get("ThreadID")),
-        activity_id=canonical_guid(correlation.get("ActivityID")),
-        related_activity_id=canonical_guid(correlation.get("RelatedActivityID")),
+        activity_id=canonical_activity(correlation.get("ActivityID")),
+        related_activity_id=canonical_activity(correlation.get("RelatedActivityID")),
         data=payload(root),
         extra=extra,
         source=source,
