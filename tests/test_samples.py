@@ -46,8 +46,11 @@ def test_rust_engine_reads_every_record(name: str, records: int, chunk_errors: i
     stats = Stats()
     damage = []
     events = list(read([str(SAMPLES / name)], stats=stats, on_damage=damage.append))
-    assert len(events) == records == stats.read == stats.matched
-    assert len({e.record_id for e in events}) == records
+    # At least what the Rust parser alone finds: records it abandons after a damaged record
+    # inside a readable chunk are recovered by resynchronising.
+    assert len(events) >= records
+    assert len(events) == stats.read == stats.matched
+    assert len({e.record_id for e in events}) == len(events)
     # Every chunk the parser could not read is reported; chunks that only fail their checksum
     # are reported too, although their readable records are decoded.
     assert len(damage) >= chunk_errors

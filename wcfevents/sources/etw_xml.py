@@ -20,11 +20,12 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from lxml import etree
 
-from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
+from wcfevents.model import Event, canonical_guid, canonical_time, parse_int
 from wcfevents.sources import Damage, DamageReport, Input, InputError
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
@@ -377,8 +378,63 @@ class _Session:
 # -- records -----------------------------------------------------------------------------------
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+_OFFSETS: dict[str, timedelta] = {}
+
+
 def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+    """An element's name without its namespace (cached: a trace uses a few dozen names)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) < 4096:
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+def _text(value: str | None) -> str | None:
+    """Text with absent or blank as None: empty_to_none for strings, inlined for speed."""
+    return value if value and not value.isspace() else None
+
+
+def _int(value: str | None) -> int | None:
+    """parse_int with a fast path for the plain decimal text most values are."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return parse_int(value)
+
+
+def _time(value: str | None) -> str | None:
+    """canonical_time, fast for the shapes the tools write; raw text if the date is impossible."""
+    if value is None:
+        return None
+    match = _TIME.match(value)
+    if match is None:
+        try:
+            return canonical_time(value)
+        except ValueError:
+            return value
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    digits = ((fraction or "") + "0000000")[:7]
+    if zone == "Z":
+        return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{digits}Z"
+    offset = _OFFSETS.get(zone)
+    if offset is None:
+        sign = -1 if zone[0] == "-" else 1
+        offset = _OFFSETS[zone] = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    try:
+        utc = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+    except ValueError:
+        return value
+    utc -= offset
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{digits}Z"
+    )
 
 
 def _activity(value: str | None) -> str | None:
@@ -388,7 +444,7 @@ def _activity(value: str | None) -> str | None:
 
 
 def _number_or_text(value: str) -> int | str:
-    number = parse_int(value)
+    number = _int(value)
     return value if number is None else number
 
 
@@ -396,7 +452,7 @@ def _nested(elem: Any) -> Any:
     """An element as text (leaf) or a dict of its children by local name (lists when repeated)."""
     children = [child for child in elem if isinstance(child.tag, str)]
     if not children:
-        return empty_to_none(elem.text)
+        return _text(elem.text)
     result: dict[str, Any] = {}
     for child in children:
         key, value = _local(child.tag), _nested(child)
@@ -423,9 +479,9 @@ def _event_data(elem: Any) -> dict[str, Any]:
             if not key:
                 unnamed += 1
                 key = str(unnamed)
-            data[key] = empty_to_none(child.text)
+            data[key] = _text(child.text)
         elif name == "Binary":
-            binary = empty_to_none(child.text)
+            binary = _text(child.text)
             if binary is not None:
                 data[name] = binary.strip()
         else:
@@ -440,14 +496,14 @@ def _rendering(elem: Any) -> dict[str, Any]:
             continue
         name = _local(child.tag)
         if name == "Keywords":
-            keywords = [k.text for k in child if isinstance(k.tag, str) and empty_to_none(k.text)]
+            keywords = [k.text for k in child if isinstance(k.tag, str) and _text(k.text)]
             if keywords:
                 rendering[name] = keywords
         else:
-            text = empty_to_none(child.text)
+            text = _text(child.text)
             if text is not None:
                 rendering[name] = text
-    culture = empty_to_none(elem.get("Culture"))
+    culture = _text(elem.get("Culture"))
     if culture is not None:
         rendering["Culture"] = culture
     return rendering
@@ -460,50 +516,50 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
             continue
         name = _local(tag)
         if name == "Provider":
-            event.provider = empty_to_none(child.get("Name"))
+            event.provider = _text(child.get("Name"))
             event.provider_guid = canonical_guid(child.get("Guid"))
-            source_name = empty_to_none(child.get("EventSourceName"))
+            source_name = _text(child.get("EventSourceName"))
             if source_name is not None:
                 extra["EventSourceName"] = source_name
         elif name == "EventID":
-            event.event_id = parse_int(child.text)
-            qualifiers = parse_int(child.get("Qualifiers"))
+            event.event_id = _int(child.text)
+            qualifiers = _int(child.get("Qualifiers"))
             if qualifiers is not None:
                 extra["qualifiers"] = qualifiers
         elif name == "Version":
-            event.version = parse_int(child.text)
+            event.version = _int(child.text)
         elif name == "Level":
-            event.level_value = parse_int(child.text)
+            event.level_value = _int(child.text)
         elif name == "Task":
-            event.task_id = parse_int(child.text)
+            event.task_id = _int(child.text)
         elif name == "Opcode":
-            event.opcode_id = parse_int(child.text)
+            event.opcode_id = _int(child.text)
         elif name == "Keywords":
             event.keywords_mask = parse_int(child.text)
         elif name == "TimeCreated":
-            event.timestamp = canonical_time(child.get("SystemTime"))
-            raw_time = parse_int(child.get("RawTime"))
+            event.timestamp = _time(child.get("SystemTime"))
+            raw_time = _int(child.get("RawTime"))
             if raw_time is not None:
                 extra["RawTime"] = raw_time
         elif name == "EventRecordID":
-            event.record_id = parse_int(child.text)
+            event.record_id = _int(child.text)
         elif name == "Correlation":
             event.activity_id = _activity(child.get("ActivityID"))
             event.related_activity_id = _activity(child.get("RelatedActivityID"))
         elif name == "Execution":
             for key, value in child.items():
                 if key == "ProcessID":
-                    event.process_id = parse_int(value)
+                    event.process_id = _int(value)
                 elif key == "ThreadID":
-                    event.thread_id = parse_int(value)
+                    event.thread_id = _int(value)
                 else:
                     extra[key] = _number_or_text(value)
         elif name == "Channel":
-            event.channel = empty_to_none(child.text)
+            event.channel = _text(child.text)
         elif name == "Computer":
-            event.computer = empty_to_none(child.text)
+            event.computer = _text(child.text)
         elif name == "Security":
-            user = empty_to_none(child.get("UserID"))
+            user = _text(child.get("UserID"))
             if user is not None:
                 extra["UserID"] = user
         else:
@@ -532,7 +588,7 @@ def _convert(elem: Any, source: str) -> Event:
                 _local(child.tag): _nested(child) for child in part if isinstance(child.tag, str)
             }
         elif name == "BinaryEventData":
-            event.data = {"BinaryEventData": empty_to_none(part.text)}
+            event.data = {"BinaryEventData": _text(part.text)}
         elif name == "RenderingInfo":
             extra["rendering"] = _rendering(part)
         elif name == "ProcessingErrorData":

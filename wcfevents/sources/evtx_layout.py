@@ -69,6 +69,26 @@ class ChunkInfo:
         return None
 
 
+def records_in(chunk: ChunkInfo, chunks: list[ChunkInfo]) -> int | None:
+    """How many records a chunk held: its header when that is trustworthy, else the gap that its
+    neighbours' record IDs leave; None when neither can tell."""
+    if chunk.expected_records is not None:
+        return chunk.expected_records
+    position = next((i for i, c in enumerate(chunks) if c.index == chunk.index), None)
+    if position is None:
+        return None
+    before = [c for c in chunks[:position] if c.expected_records is not None]
+    after = [c for c in chunks[position + 1:] if c.expected_records is not None]
+    if not before or not after:
+        return None
+    low, high = before[-1].last_record_id, after[0].first_record_id
+    count = chunk.last_record_id - chunk.first_record_id + 1
+    if low < chunk.first_record_id <= chunk.last_record_id < high and count > 0:
+        return count  # the header's IDs fit exactly where the chunk stands
+    gap = high - low - 1
+    return gap if 0 < gap <= CHUNK_SIZE // MIN_RECORD_SIZE else None
+
+
 def read_file_header(fh: BinaryIO) -> FileHeader | None:
     """The file header, or None when the bytes are not an .evtx file."""
     fh.seek(0)
@@ -135,3 +155,67 @@ def record_time(system_time: Any, header_time: str | None) -> str | None:
     except ValueError:
         return created
     return written if apart <= 20 else created
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSlot:
+    """Where a well-formed record sits in its chunk."""
+
+    offset: int  # within the chunk
+    size: int
+    record_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Bytes passed over in a chunk: a damaged record, and how many records went with it."""
+
+    offset: int  # within the chunk
+    lost: int | None
+
+
+def _record_at(chunk: bytes, offset: int, end: int) -> tuple[int, int] | None:
+    """(size, record id) when a well-formed record starts at `offset`, else None."""
+    if offset + MIN_RECORD_SIZE > end or chunk[offset:offset + 4] != RECORD_MAGIC:
+        return None
+    size, record_id = struct.unpack_from("<IQ", chunk, offset + 4)
+    if size < MIN_RECORD_SIZE or offset + size > end:
+        return None
+    if struct.unpack_from("<I", chunk, offset + size - 4)[0] != size:
+        return None
+    return size, record_id
+
+
+def _next_record(chunk: bytes, offset: int, end: int) -> int:
+    offset = chunk.find(RECORD_MAGIC, offset + 1, end)
+    while offset != -1 and _record_at(chunk, offset, end) is None:
+        offset = chunk.find(RECORD_MAGIC, offset + 1, end)
+    return offset
+
+
+def walk_records(chunk: bytes, info: ChunkInfo) -> Iterator[RecordSlot | Gap]:
+    """Every well-formed record of a chunk in order, and a Gap for each damaged stretch.
+
+    A record whose size or signature is broken hides where the next one starts; rather than give
+    up on the rest of the chunk, resume at the next place where a record's signature, size and
+    size copy agree.
+    """
+    end = min(len(chunk), max(info.free_space_offset, CHUNK_HEADER_SIZE))
+    offset = CHUNK_HEADER_SIZE
+    expected_id = info.first_record_id
+    while offset + MIN_RECORD_SIZE <= end:
+        found = _record_at(chunk, offset, end)
+        if found is None:
+            resume = _next_record(chunk, offset, end)
+            if resume == -1:
+                known = info.expected_records is not None
+                yield Gap(offset, info.last_record_id - expected_id + 1 if known else None)
+                return
+            found = _record_at(chunk, resume, end)
+            assert found is not None
+            yield Gap(offset, max(0, found[1] - expected_id))
+            offset = resume
+        size, record_id = found
+        yield RecordSlot(offset, size, record_id)
+        expected_id = record_id + 1
+        offset += size

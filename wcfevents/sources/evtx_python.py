@@ -9,14 +9,22 @@ that will not render is reported and skipped. Its FILETIME values go through a f
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Iterator
 from typing import Any
 
 from wcfevents.model import Event, filetime_to_iso
 from wcfevents.sources import Damage, DamageReport, Input, InputError
 from wcfevents.sources.event_xml import event_from_element
-from wcfevents.sources.evtx_layout import read_file_header, record_time, scan_chunks
+from wcfevents.sources.evtx_layout import (
+    CHUNK_SIZE,
+    ChunkInfo,
+    Gap,
+    read_file_header,
+    record_time,
+    records_in,
+    scan_chunks,
+    walk_records,
+)
 
 
 class PythonEvtxReader:
@@ -30,56 +38,67 @@ class PythonEvtxReader:
 
         if source.path is None:
             raise InputError(f"{source.name}: the python engine needs a file")
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
         with source.open() as fh:
             if read_file_header(fh) is None:
                 raise InputError(f"{source.name}: not an .evtx file (no ElfFile signature)")
             chunks = [c for c in scan_chunks(fh) if not c.empty]
-            if not chunks:
-                return
-            buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-        try:
             for info in chunks:
                 if not info.magic_ok or not info.data_crc_ok:
                     report(Damage(source.name, info.offset,
                                   f"chunk {info.index}: {info.problem()}; skipped",
-                                  info.expected_records))
+                                  records_in(info, chunks)))
                     continue
                 if not info.header_crc_ok:
                     report(Damage(source.name, info.offset,
                                   f"chunk {info.index}: {info.problem()}; records decoded", 0))
-                chunk = ChunkHeader(buf, info.offset)
-                yield from self._chunk_events(chunk, info.index, source.name, report, parser)
-        finally:
-            buf.close()
+                # One chunk in memory at a time: chunks are self-contained (own string and
+                # template tables), and a copy cannot change under us as a mapping could.
+                fh.seek(info.offset)
+                chunk = ChunkHeader(fh.read(CHUNK_SIZE), 0)
+                yield from self._chunk_events(chunk, info, source.name, report, parser)
 
-    def _chunk_events(self, chunk: Any, index: int, name: str, report: DamageReport,
-                      parser: Any) -> Iterator[Event]:
+    def _chunk_events(self, chunk: Any, info: ChunkInfo, name: str, report: DamageReport,
+                      parser: Any, skip: set[int] | frozenset[int] = frozenset()
+                      ) -> Iterator[Event]:
+        """The chunk's records in order; a damaged one is reported and passed over."""
+        from Evtx.Evtx import Record
         from lxml import etree
 
-        records = chunk.records()
-        while True:
+        data = chunk._buf
+        for item in walk_records(data, info):
+            if isinstance(item, Gap):
+                report(Damage(name, info.offset + item.offset,
+                              f"chunk {info.index}: damaged record skipped", item.lost))
+                continue
+            if item.record_id in skip:
+                continue
             try:
-                record = next(records)
-            except StopIteration:
-                return
-            except Exception as exc:  # python-evtx raises many kinds on bad bytes
-                report(Damage(name, None, f"chunk {index}: records unreadable after this point: "
-                              f"{exc}", None))
-                return
-            try:
+                record = Record(data, item.offset, chunk)
                 xml = exact_filetimes(record)
                 element = etree.fromstring(xml.encode("utf-8"), parser)
-            except Exception as exc:
-                report(Damage(name, record.offset(), f"chunk {index}: record "
-                              f"{safe_record_number(record)} could not be rendered: {exc}", 1))
+            except Exception as exc:  # python-evtx raises many kinds on bad bytes
+                report(Damage(name, info.offset + item.offset, f"chunk {info.index}: record "
+                              f"{item.record_id} could not be rendered: {exc}", 1))
                 continue
             event = event_from_element(element, name)
             header_time = filetime_to_iso(record.unpack_qword(0x10))
             event.timestamp = record_time(event.timestamp, header_time)
             if event.record_id is None:
-                event.record_id = safe_record_number(record)
+                event.record_id = item.record_id
             yield event
+
+    def salvage(self, source: Input, info: ChunkInfo, skip: set[int],
+                report: DamageReport) -> Iterator[Event]:
+        """Records of one chunk that another engine could not read (their IDs not in `skip`)."""
+        from Evtx.Evtx import ChunkHeader
+        from lxml import etree
+
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        with source.open() as fh:
+            fh.seek(info.offset)
+            chunk = ChunkHeader(fh.read(CHUNK_SIZE), 0)
+        yield from self._chunk_events(chunk, info, source.name, report, parser, skip)
 
 
 def exact_filetimes(record: Any) -> str:
@@ -93,8 +112,3 @@ def exact_filetimes(record: Any) -> str:
     return xml
 
 
-def safe_record_number(record: Any) -> int | None:
-    try:
-        return int(record.record_num())
-    except Exception:
-        return None

@@ -18,7 +18,13 @@ import orjson
 
 from wcfevents.model import Event, canonical_activity, canonical_guid, empty_to_none, parse_int
 from wcfevents.sources import Damage, DamageReport, Input, InputError
-from wcfevents.sources.evtx_layout import ChunkInfo, read_file_header, record_time, scan_chunks
+from wcfevents.sources.evtx_layout import (
+    ChunkInfo,
+    read_file_header,
+    record_time,
+    records_in,
+    scan_chunks,
+)
 
 _CHUNK_NUMBER = re.compile(r"chunk number (\d+)")
 
@@ -57,51 +63,93 @@ class RustEvtxReader:
                     tally.parser_errors.extend(str(w.message) for w in caught)
                     caught.clear()
             tally.parser_errors.extend(str(w.message) for w in caught)
-        for damage in tally.damage(name, strict=self.strict):
+        yield from self._salvage(source, tally, report)
+        for damage in tally.damage(name):
             report(damage)
+
+    def _salvage(self, source: Input, tally: ChunkTally, report: DamageReport
+                 ) -> Iterator[Event]:
+        """Records the parser gave up on inside a readable chunk, found by resynchronising.
+
+        The Rust parser abandons the rest of a chunk at the first record it cannot parse; the
+        record walker resumes after the damage, and python-evtx decodes what follows.
+        """
+        from wcfevents.sources.evtx_python import PythonEvtxReader
+
+        salvager = PythonEvtxReader()
+        for chunk in tally.short_chunks(self.strict):
+            tally.salvaged.add(chunk.index)
+            for event in salvager.salvage(source, chunk, tally.ids_in(chunk), report):
+                tally.seen(event.record_id)
+                yield event
 
 
 class ChunkTally:
-    """Counts records per chunk, to say how many each damaged chunk lost."""
+    """Which records each chunk gave, to say how many each damaged chunk lost."""
 
     def __init__(self, chunks: list[ChunkInfo]) -> None:
         self.chunks = sorted(
             (c for c in chunks if c.expected_records), key=lambda c: c.first_record_id
         )
         self.starts = [c.first_record_id for c in self.chunks]
-        self.counts = [0] * len(self.chunks)
+        self.seen_masks = [0] * len(self.chunks)  # bit i: record first_record_id + i was read
         self.all_chunks = chunks
         self.parser_errors: list[str] = []
+        self.salvaged: set[int] = set()
+
+    def _position(self, chunk: ChunkInfo) -> int | None:
+        for position, known in enumerate(self.chunks):
+            if known.index == chunk.index:
+                return position
+        return None
 
     def seen(self, record_id: int | None) -> None:
         if record_id is None:
             return
-        index = bisect_right(self.starts, record_id) - 1
-        if index >= 0 and record_id <= self.chunks[index].last_record_id:
-            self.counts[index] += 1
+        position = bisect_right(self.starts, record_id) - 1
+        if position >= 0 and record_id <= self.chunks[position].last_record_id:
+            self.seen_masks[position] |= 1 << (record_id - self.starts[position])
 
     def read_in(self, chunk: ChunkInfo) -> int:
-        for index, known in enumerate(self.chunks):
-            if known.index == chunk.index:
-                return self.counts[index]
-        return 0
+        position = self._position(chunk)
+        return 0 if position is None else self.seen_masks[position].bit_count()
 
-    def damage(self, name: str, strict: bool) -> Iterator[Damage]:
+    def ids_in(self, chunk: ChunkInfo) -> set[int]:
+        position = self._position(chunk)
+        if position is None:
+            return set()
+        mask, first = self.seen_masks[position], self.starts[position]
+        return {first + bit for bit in range(mask.bit_length()) if mask >> bit & 1}
+
+    def short_chunks(self, strict: bool) -> Iterator[ChunkInfo]:
+        """Readable chunks that gave fewer records than their header promises."""
+        for chunk in self.all_chunks:
+            if chunk.empty or not chunk.magic_ok or chunk.expected_records is None:
+                continue
+            if strict and not chunk.intact:
+                continue
+            if self.read_in(chunk) < chunk.expected_records:
+                yield chunk
+
+    def damage(self, name: str) -> Iterator[Damage]:
         """One report per damaged chunk, then any parser error our scan does not explain."""
-        explained = {chunk.index for chunk in self.all_chunks if chunk.empty}
+        explained = {chunk.index for chunk in self.all_chunks if chunk.empty} | self.salvaged
         for chunk in self.all_chunks:
             problem = None if chunk.empty else chunk.problem()
             if problem is None:
                 continue
             explained.add(chunk.index)
-            expected = chunk.expected_records
             read = self.read_in(chunk)
-            lost = None if expected is None else max(0, expected - read)
-            if read and not strict:
+            if chunk.index in self.salvaged:
+                lost: int | None = 0  # the salvage reported each damaged stretch itself
+            else:
+                expected = records_in(chunk, self.all_chunks)
+                lost = None if expected is None else max(0, expected - read)
+            if read:
                 detail = f"chunk {chunk.index}: {problem}; {read} records decoded from it"
             else:
                 detail = f"chunk {chunk.index}: {problem}; skipped"
-            if lost is None and not read:
+            if lost is None:
                 detail += " (record count unknown)"
             yield Damage(name, chunk.offset, detail, lost)
         for message in self.parser_errors:
@@ -109,6 +157,8 @@ class ChunkTally:
             number = int(match.group(1)) if match else None
             if number is not None and number in explained:
                 continue
+            if number is None and self.salvaged:
+                continue  # a record-level error inside a chunk the salvage went through
             offset = None
             if number is not None:
                 offset = 4096 + number * 65536
