@@ -27,6 +27,7 @@ COLUMNS: dict[str, tuple[str, int | None, str]] = {
     "record_id": ("Record", 7, "right"),
     "message": ("Message", None, "left"),
 }
+NARROW_BELOW = 120  # below this, the time column shows the clock and dates become separator lines
 DEFAULT = ("timestamp", "level", "event_id", "symbol", "message")
 WIDE = ("timestamp", "level", "event_id", "symbol", "process_id", "activity_id", "message")
 WIDE_FROM = 150
@@ -38,12 +39,12 @@ def columns_for(width: int, fields: Sequence[str] | None) -> list[str]:
     return list(WIDE if width >= WIDE_FROM else DEFAULT)
 
 
-def cell(event: Event, name: str) -> Any:
+def cell(event: Event, name: str, narrow: bool = False) -> Any:
     from rich.text import Text
 
     if name == "timestamp":
-        value = event.timestamp or ""
-        return value.replace("T", " ").rstrip("Z")
+        value = (event.timestamp or "").replace("T", " ").rstrip("Z")
+        return value[11:] if narrow else value
     if name == "level":
         return Text(event.level or str(event.level_value or ""),
                     style=LEVEL_STYLES.get(event.level or "", ""))
@@ -66,13 +67,24 @@ def cell(event: Event, name: str) -> Any:
     return "" if value is None else str(value)
 
 
+def _size(name: str, narrow: bool) -> int | None:
+    size = COLUMNS.get(name, (name, 16, "left"))[1]
+    if narrow and name == "timestamp":
+        return 16
+    if narrow and name == "symbol":
+        return 22
+    return size
+
+
 def _grid(names: list[str], width: int) -> Any:
     from rich.table import Table
 
+    narrow = width < NARROW_BELOW
     grid = Table.grid(padding=(0, 1))
-    fixed = sum((COLUMNS.get(n, (n, 16, "left"))[1] or 0) + 1 for n in names)
+    fixed = sum((_size(n, narrow) or 0) + 1 for n in names)
     for name in names:
-        _header, size, justify = COLUMNS.get(name, (name, 16, "left"))
+        _header, _default, justify = COLUMNS.get(name, (name, 16, "left"))
+        size = _size(name, narrow)
         if size is None:
             size = max(20, width - fixed)
         grid.add_column(width=size, justify=justify, no_wrap=name != "message",  # type: ignore[arg-type]
@@ -83,13 +95,18 @@ def _grid(names: list[str], width: int) -> Any:
 def write(events: Iterable[Event], console: Any, fields: Sequence[str] | None = None) -> int:
     """Print a header, then one row per event as it arrives."""
     names = columns_for(console.width, fields)
+    narrow = console.width < NARROW_BELOW and "timestamp" in names
     header = _grid(names, console.width)
     header.add_row(*[f"[bold]{COLUMNS.get(n, (n,))[0]}[/]" for n in names])
     console.print(header)
     count = 0
+    day = None
     for event in events:
+        if narrow and event.timestamp and event.timestamp[:10] != day:
+            day = event.timestamp[:10]
+            console.print(f"[dim]── {day} (UTC) ──[/]")
         row = _grid(names, console.width)
-        row.add_row(*[cell(event, n) for n in names])
+        row.add_row(*[cell(event, n, narrow) for n in names])
         console.print(row)
         count += 1
     return count
