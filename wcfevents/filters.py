@@ -145,6 +145,26 @@ class Filters:
             enriched.append(lambda e: any(n in searchable(e) for n in needles))
         return chain(raw), chain(enriched)
 
+    def quick(self) -> Callable[[int | None, int | None], bool] | None:
+        """The ID and level conditions alone, for readers that can test them before decoding."""
+        if not self.ids and not self.levels:
+            return None
+        single = frozenset(a for a, b in self.ids if a == b)
+        spans = [(a, b) for a, b in self.ids if a != b]
+        levels = frozenset(self.levels)
+        check_ids, check_levels = bool(self.ids), bool(self.levels)
+
+        def quick(event_id: int | None, level: int | None) -> bool:
+            if check_levels and level not in levels:
+                return False
+            if check_ids:
+                if event_id is None:
+                    return False
+                return event_id in single or any(a <= event_id <= b for a, b in spans)
+            return True
+
+        return quick
+
     def _provider_check(self, catalog: Catalog) -> Check:
         names: set[str] = set()
         guids: set[str] = set()

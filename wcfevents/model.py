@@ -97,7 +97,10 @@ def canonical_guid(value: Any) -> str | None:
     """Lowercase GUID without braces; None for absent or empty; other text unchanged."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value)
+    if len(text) == 38 and text[0] == "{" and text[37] == "}" and text[24] == "-":
+        return text[1:37].lower()  # the common form, {XXXXXXXX-…}, without the regex
+    text = text.strip()
     if not text:
         return None
     match = _GUID.match(text)
@@ -123,11 +126,13 @@ def filetime_to_iso(ticks: int) -> str:
 def iso_to_filetime(text: str) -> int:
     """Inverse of filetime_to_iso for any ISO 8601 time the readers meet."""
     canonical = canonical_time(text)
-    if canonical is None:
+    if canonical is None or len(canonical) != 28:
         raise ValueError(f"not a time: {text!r}")
-    whole = datetime.strptime(canonical[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    c = canonical
+    whole = datetime(int(c[0:4]), int(c[5:7]), int(c[8:10]), int(c[11:13]), int(c[14:16]),
+                     int(c[17:19]), tzinfo=timezone.utc)
     delta = whole - _EPOCH_1601
-    return (delta.days * 86_400 + delta.seconds) * 10_000_000 + int(canonical[20:27])
+    return (delta.days * 86_400 + delta.seconds) * 10_000_000 + int(c[20:27])
 
 
 def canonical_time(value: Any) -> str | None:
@@ -138,6 +143,10 @@ def canonical_time(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    if text.endswith(" UTC"):
+        text = text[:-4]
+    if len(text) == 28 and text[27] == "Z" and text[10] == "T" and text[19] == ".":
+        return text  # already canonical
     if not text:
         return None
     match = _ISO.match(text)

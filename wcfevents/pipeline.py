@@ -131,7 +131,9 @@ def read(
     """Enriched events of every input that match the filters, in input order."""
     catalog = catalog or load_catalog()
     stats = stats if stats is not None else Stats()
-    raw_check, enriched_check = (filters or Filters()).build(catalog)
+    filters = filters or Filters()
+    raw_check, enriched_check = filters.build(catalog)
+    quick = filters.quick()
 
     def report(damage: Damage) -> None:
         stats.damaged += 1
@@ -153,9 +155,9 @@ def read(
                 source = spooled(source)
                 temporary = source.path
             reader = make_reader(fmt, engine, input_format, strict)
-            for event in reader.events(source, report):
+            for event in reader.events(source, report, quick):
                 stats.read += 1
-                if raw_check is not None and not raw_check(event):
+                if event is None or (raw_check is not None and not raw_check(event)):
                     stats.filtered += 1
                     continue
                 enrich(event, catalog)

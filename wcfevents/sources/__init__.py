@@ -39,6 +39,8 @@ class Damage:
 
 
 DamageReport = Callable[[Damage], None]
+# A cheap test on (event ID, level) that a reader may apply before decoding a record fully.
+QuickCheck = Callable[[int | None, int | None], bool]
 
 
 @dataclass(slots=True)
@@ -73,6 +75,11 @@ class Reader(Protocol):
 
     name: str
 
-    def events(self, source: Input, report: DamageReport) -> Iterator[Event]:
-        """Yield every record that can be decoded; call `report` for each damaged part."""
+    def events(self, source: Input, report: DamageReport,
+               quick: QuickCheck | None = None) -> Iterator[Event | None]:
+        """Yield every record that can be decoded; call `report` for each damaged part.
+
+        A reader that can tell a record's event ID and level cheaply may apply `quick` first and
+        yield None for a record it rejects, so that the record is still counted as read.
+        """
         ...

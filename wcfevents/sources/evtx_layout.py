@@ -150,6 +150,8 @@ def record_time(system_time: Any, header_time: str | None) -> str | None:
     written = canonical_time(header_time) if header_time else None
     if created is None or written is None:
         return created or written
+    if created[:26] == written[:26]:
+        return written  # the usual case: the same microsecond
     try:
         apart = abs(iso_to_filetime(created) - iso_to_filetime(written))
     except ValueError:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from wcfevents.model import Event, filetime_to_iso
-from wcfevents.sources import Damage, DamageReport, Input, InputError
+from wcfevents.sources import Damage, DamageReport, Input, InputError, QuickCheck
 from wcfevents.sources.event_xml import event_from_element
 from wcfevents.sources.evtx_layout import (
     CHUNK_SIZE,
@@ -32,7 +32,9 @@ class PythonEvtxReader:
 
     name = "python"
 
-    def events(self, source: Input, report: DamageReport) -> Iterator[Event]:
+    def events(self, source: Input, report: DamageReport,
+               quick: QuickCheck | None = None) -> Iterator[Event | None]:
+        """Every record of every readable chunk (`quick` is left to the caller's filters)."""
         from Evtx.Evtx import ChunkHeader
         from lxml import etree
 

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from wcfevents.model import Event, canonical_activity, canonical_guid, empty_to_none, parse_int
-from wcfevents.sources import Damage, DamageReport, Input, InputError
+from wcfevents.sources import Damage, DamageReport, Input, InputError, QuickCheck
 from wcfevents.sources.evtx_layout import (
     ChunkInfo,
     read_file_header,
@@ -38,7 +38,8 @@ class RustEvtxReader:
         self.threads = threads
         self.strict = strict  # drop chunks whose checksum fails instead of decoding them
 
-    def events(self, source: Input, report: DamageReport) -> Iterator[Event]:
+    def events(self, source: Input, report: DamageReport,
+               quick: QuickCheck | None = None) -> Iterator[Event | None]:
         import evtx
 
         if source.path is None:
@@ -56,6 +57,10 @@ class RustEvtxReader:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             for raw in parser.records_json():
+                if quick is not None and not quick(*quick_fields(raw["data"])):
+                    tally.seen(raw.get("event_record_id"))
+                    yield None
+                    continue
                 event = event_from_json(raw, name)
                 tally.seen(event.record_id)
                 yield event
@@ -164,6 +169,17 @@ class ChunkTally:
                 offset = 4096 + number * 65536
             text = message.removeprefix("Skipping EVTX data: ").removeprefix("RuntimeError: ")
             yield Damage(name, offset, text, None)
+
+
+_EVENT_ID = re.compile(r'"EventID":(?:\{"#attributes":\{[^}]*\},"#text":)?(\d+)')
+_LEVEL = re.compile(r'"Level":(\d+)')
+
+
+def quick_fields(data: str) -> tuple[int | None, int | None]:
+    """Event ID and level read off the record's JSON text, without parsing the rest."""
+    event_id = _EVENT_ID.search(data)
+    level = _LEVEL.search(data)
+    return (int(event_id.group(1)) if event_id else None, int(level.group(1)) if level else None)
 
 
 # -- JSON record → Event ----------------------------------------------------------------------
