@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import datetime
 import http.server
 import io
 import resource
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from wcfevents.catalog import load as load_catalog
@@ -30,6 +33,7 @@ from wcfevents.sources.etw_xml import (
     _PARSER_OPTIONS,
     FLAVOURS,
     XmlReader,
+    _time,
     detect_flavour,
     make_xml_reader,
 )
@@ -535,7 +539,7 @@ def test_concatenated_tracerpt_dumps(tmp_path: Path) -> None:
 
 def test_control_characters_are_dropped_and_the_event_kept(tmp_path: Path) -> None:
     values = {"ServiceTypeName": "Con\x01toso\x02.Calc\x0f", "HostReference": "a&#x1;b&#2;c&#x1F;d",
-              "AppDomain": "keep\ttab &#x9; &#xD7FF; &#65533; &#X41;"}
+              "AppDomain": "keep\ttab &#x9; &#xD7FF; &#65533; &#X41;\ufffe&#xFFFF;\uffff"}
     originals = [wcf(213, 0), wcf(213, 1, **values), wcf(213, 2)]
     for flavour in FLAVOURS:
         for encoding in ("utf-8", "utf-16-le"):
@@ -616,3 +620,59 @@ def test_stopping_early_closes_the_file(tmp_path: Path) -> None:
     stream = frame.f_locals["stream"]
     reader.close()
     assert stream.closed
+
+
+# -- volume ------------------------------------------------------------------------------------
+
+
+def many_events(count: int) -> list[Event]:
+    ids = (213, 215, 499, 3312, 4031, 100)
+    return [wcf(ids[i % len(ids)], i) for i in range(count)]
+
+
+def test_end_of_a_multi_megabyte_dump_in_its_own_read(tmp_path: Path) -> None:
+    """The closing `</Events>` arriving in a read of its own after a megabyte-sized event."""
+    originals = [*many_events(300), wcf(213, 300, ServiceTypeName="y" * (3 << 20))]
+    buffer = io.BytesIO()
+    write_xml(originals, buffer, "tracerpt", header=False)
+    data = buffer.getvalue()
+    declaration = data.index(b"<Events>")  # the reader drops the declaration before parsing
+    close = data.rindex(b"</Events>")
+    padding = (-(close - declaration)) % 32768  # lxml reads 32 KiB at a time
+    path = tmp_path / "aligned.xml"
+    path.write_bytes(data[:close] + b" " * padding + data[close:])
+    events, damages = read(path)
+    assert damages == []
+    assert events == expected_events(originals, "tracerpt", header=False, source=path.name)
+
+
+def test_junk_in_many_places_of_a_large_file(tmp_path: Path) -> None:
+    originals = many_events(3000)
+    buffer = io.BytesIO()
+    write_xml(originals, buffer, "toxml")
+    data = buffer.getvalue()
+    begins = starts(data, "utf-8")
+    spoiled = set(range(250, 3000, 500))
+    pieces, previous = [], 0
+    for index in sorted(spoiled):
+        pieces += [data[previous: begins[index]], b"<<junk>> & "]
+        previous = begins[index]
+    path = tmp_path / "junk.xml"
+    path.write_bytes(b"".join([*pieces, data[previous:]]))
+    events, damages = read(path)
+    assert events == expected_events(originals, "toxml", source=path.name)
+    assert len(damages) == len(spoiled)
+    shift = len(b"<<junk>> & ")
+    assert [d.offset for d in damages] == [begins[i] + shift * (n + 1)
+                                           for n, i in enumerate(sorted(spoiled))]
+
+
+@given(
+    moment=st.datetimes(min_value=datetime.datetime(1601, 1, 2),
+                        max_value=datetime.datetime(9999, 12, 30)),
+    digits=st.text("0123456789", min_size=0, max_size=9),
+    zone=st.sampled_from(["Z", "-08:00", "+05:30", "+00:00", "-12:00", "+14:00"]),
+)
+def test_fast_time_agrees_with_canonical_time(moment: Any, digits: str, zone: str) -> None:
+    text = f"{moment:%Y-%m-%dT%H:%M:%S}" + (f".{digits}" if digits else "") + zone
+    assert _time(text) == canonical_time(text)

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from wcfevents.model import Event, canonical_guid, canonical_time, parse_int
-from wcfevents.sources import Damage, DamageReport, Input, InputError
+from wcfevents.sources import Damage, DamageReport, Input, InputError, QuickCheck
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 FLAVOURS = ("tracerpt", "wevtutil", "toxml")
@@ -54,7 +54,6 @@ _PARSER_OPTIONS: dict[str, Any] = {
 
 # C0 controls other than tab, LF and CR; in UTF-8 these bytes never occur inside a longer sequence.
 _CONTROL_BYTES = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D))
-_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE and U+FFFF in UTF-8
 _CHAR_REF = re.compile(rb"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});")
 _EVENT_START = re.compile(rb"<Event[\s/>]")
 _EVENT_START_TEXT = re.compile(r"<Event[\s/>]")
@@ -202,7 +201,8 @@ class _Feed:
         self._starts_base = 0  # index of self._starts[0] among all start tags
         self._pieces: deque[_Piece] = deque()
         self._lines = 0
-        self._keep = 0
+        self._keep = 0  # output before this may be dropped
+        self._served = 0  # end of the output the parser has read
         self.rootless = False
         self.root: str | None = None
         self._prologue(first[bom:])
@@ -256,6 +256,8 @@ class _Feed:
         piece, self._carry = text[:cut], text[cut:]
         encoded = piece.encode("utf-8", errors="replace")
         raw_length = len(encoded) if self._codec == "utf-8" else self._raw_length(piece)
+        if "\ufffe" in piece or "\uffff" in piece:  # instant on Latin-1 text
+            encoded = encoded.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
         out = _clean(encoded)
         start = self._out_base + len(self._out)
         first_start = self._starts_base + len(self._starts)
@@ -280,9 +282,12 @@ class _Feed:
         while pos >= self._out_end:
             if not self._produce():
                 return b""
+        # Only a broken stretch longer than the retention limit can have been dropped unread.
         pos = max(pos, self._out_base)
         begin = pos - self._out_base
-        return bytes(self._out[begin : begin + size])
+        data = bytes(self._out[begin : begin + size])
+        self._served = pos + len(data)
+        return data
 
     def start(self, index: int) -> int | None:
         """The output position of the index-th `<Event` start tag, producing as far as needed."""
@@ -298,7 +303,8 @@ class _Feed:
         while self._starts and self._starts_base < completed:
             self._starts.popleft()
             self._starts_base += 1
-        self._keep = self._starts[0] if self._starts else self._out_end
+        following = self._starts[0] if self._starts else self._out_end
+        self._keep = min(following, self._served)  # never what the parser has yet to read
         self._trim()
 
     def _trim(self) -> None:
@@ -333,12 +339,9 @@ class _Feed:
 
 
 def _clean(data: bytes) -> bytes:
-    """UTF-8 bytes without the characters XML 1.0 forbids, raw or as character references."""
+    """UTF-8 bytes without the C0 controls XML 1.0 forbids, raw or as character references."""
     data = data.translate(None, _CONTROL_BYTES)
-    if b"\xef\xbf" in data:
-        for noncharacter in _NONCHARACTERS:
-            data = data.replace(noncharacter, b"")
-    if b"&#" in data:
+    if b"#" in data and b"&#" in data:  # a one-byte search first: it is much faster
         data = _CHAR_REF.sub(_valid_char_ref, data)
     return data
 
@@ -631,7 +634,8 @@ class XmlReader:
             raise ValueError(f"unknown XML flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")
         self.flavour = flavour
 
-    def events(self, source: Input, report: DamageReport) -> Iterator[Event]:
+    def events(self, source: Input, report: DamageReport,
+               quick: QuickCheck | None = None) -> Iterator[Event | None]:
         """Yield every event that parses; report each damaged stretch and resume after it."""
         head = source.head()
         stream = source.open()
@@ -652,7 +656,7 @@ class XmlReader:
 
 def _parse(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
     """Run iterparse sessions over the feed, one more after each damaged stretch."""
-    completed = 0  # top-level events parsed so far
+    completed = 0  # events parsed so far
     damaged = 0
     session_start = 0
     first = True
@@ -669,16 +673,14 @@ def _parse(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
         problem: str | None = None
         try:
             for action, elem in parser:
-                parent = elem.getparent()
-                top = parent is None or parent.getparent() is None
                 if action == "start":
-                    if not top and any(True for _ in elem.iterancestors(elem.tag)):
-                        problem = "an <Event> starts inside an event that was never closed"
-                        break
-                    started = started or top
+                    started = True
                     continue
-                if not top:
-                    continue
+                parent = elem.getparent()
+                nested = parent is not None and parent.getparent() is not None
+                if nested and any(True for _ in elem.iterancestors(elem.tag)):
+                    problem = "an <Event> inside an event that was never closed"
+                    break
                 try:
                     event: Event | None = _convert(elem, name)
                 except Exception as exc:
