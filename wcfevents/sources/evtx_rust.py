@@ -54,37 +54,45 @@ class RustEvtxReader:
             validate_checksums=self.strict, skip_errors=True,
         )
         name = source.name
+        current: int | None = None  # the chunk the parser is in, by position in the tally
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             for raw in parser.records_json():
                 if quick is not None and not quick(*quick_fields(raw["data"])):
-                    tally.seen(raw.get("event_record_id"))
-                    yield None
-                    continue
-                event = event_from_json(raw, name)
-                tally.seen(event.record_id)
+                    event = None
+                    position = tally.seen(raw.get("event_record_id"))
+                else:
+                    event = event_from_json(raw, name)
+                    position = tally.seen(event.record_id)
+                if position != current:
+                    if current is not None:
+                        yield from self._salvage(source, tally, [tally.chunks[current]], report)
+                    current = position
                 yield event
                 if caught:
                     tally.parser_errors.extend(str(w.message) for w in caught)
                     caught.clear()
             tally.parser_errors.extend(str(w.message) for w in caught)
-        yield from self._salvage(source, tally, report)
+        yield from self._salvage(source, tally, tally.chunks, report)
         for damage in tally.damage(name):
             report(damage)
 
-    def _salvage(self, source: Input, tally: ChunkTally, report: DamageReport
-                 ) -> Iterator[Event]:
+    def _salvage(self, source: Input, tally: ChunkTally, chunks: list[ChunkInfo],
+                 report: DamageReport) -> Iterator[Event]:
         """Records the parser gave up on inside a readable chunk, found by resynchronising.
 
         The Rust parser abandons the rest of a chunk at the first record it cannot parse; the
-        record walker resumes after the damage, and python-evtx decodes what follows.
+        record walker resumes after the damage, and python-evtx decodes what follows. Called as
+        the parser leaves each chunk, so recovered records keep their place in the file.
         """
         from wcfevents.sources.evtx_python import PythonEvtxReader
 
-        salvager = PythonEvtxReader()
-        for chunk in tally.short_chunks(self.strict):
+        for chunk in chunks:
+            if not tally.is_short(chunk, self.strict):
+                continue
             tally.salvaged.add(chunk.index)
-            for event in salvager.salvage(source, chunk, tally.ids_in(chunk), report):
+            skip = tally.ids_in(chunk)
+            for event in PythonEvtxReader().salvage(source, chunk, skip, report):
                 tally.seen(event.record_id)
                 yield event
 
@@ -108,12 +116,15 @@ class ChunkTally:
                 return position
         return None
 
-    def seen(self, record_id: int | None) -> None:
+    def seen(self, record_id: int | None) -> int | None:
+        """Count a record; returns the position of its chunk (None when no chunk claims it)."""
         if record_id is None:
-            return
+            return None
         position = bisect_right(self.starts, record_id) - 1
         if position >= 0 and record_id <= self.chunks[position].last_record_id:
             self.seen_masks[position] |= 1 << (record_id - self.starts[position])
+            return position
+        return None
 
     def read_in(self, chunk: ChunkInfo) -> int:
         position = self._position(chunk)
@@ -126,15 +137,13 @@ class ChunkTally:
         mask, first = self.seen_masks[position], self.starts[position]
         return {first + bit for bit in range(mask.bit_length()) if mask >> bit & 1}
 
-    def short_chunks(self, strict: bool) -> Iterator[ChunkInfo]:
-        """Readable chunks that gave fewer records than their header promises."""
-        for chunk in self.all_chunks:
-            if chunk.empty or not chunk.magic_ok or chunk.expected_records is None:
-                continue
-            if strict and not chunk.intact:
-                continue
-            if self.read_in(chunk) < chunk.expected_records:
-                yield chunk
+    def is_short(self, chunk: ChunkInfo, strict: bool) -> bool:
+        """A readable chunk, not yet salvaged, that gave fewer records than its header says."""
+        if chunk.empty or not chunk.magic_ok or chunk.expected_records is None:
+            return False
+        if chunk.index in self.salvaged or (strict and not chunk.intact):
+            return False
+        return self.read_in(chunk) < chunk.expected_records
 
     def damage(self, name: str) -> Iterator[Damage]:
         """One report per damaged chunk, then any parser error our scan does not explain."""
