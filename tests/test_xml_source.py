@@ -599,6 +599,19 @@ def test_events_root_of_another_schema(tmp_path: Path) -> None:
     assert detect_flavour(path.read_bytes()) is None
     with pytest.raises(InputError, match="not an XML export"):
         read(path)
+    events, damages = read(path, "tracerpt")
+    assert events == []
+    assert len(damages) == 1 and "no <System> element" in damages[0].detail
+
+
+def test_forced_flavour_gives_up_on_megabytes_without_events(tmp_path: Path) -> None:
+    path = tmp_path / "big.config"
+    path.write_bytes(b"<configuration><a>" + b"x" * (17 << 20) + b"</a></configuration>")
+    began = time.monotonic()
+    events, damages = read(path, "wevtutil")
+    assert events == []
+    assert len(damages) == 1 and "not an event export" in damages[0].detail
+    assert time.monotonic() - began < 10
 
 
 def test_empty_and_non_xml_input(tmp_path: Path) -> None:

@@ -240,7 +240,7 @@ class _Feed:
     def _produce(self) -> bool:
         """Emit the next chunk of output; False at the end of the input."""
         text = self._carry
-        if not self._eof and len(text) < _CHUNK // 2:
+        while not self._eof and len(text) < _CHUNK // 2:
             data = self._raw.read(_CHUNK)
             self._eof = not data
             text += self._decoder.decode(data, final=self._eof)
@@ -251,7 +251,7 @@ class _Feed:
             # Hold back a possibly incomplete `<Event` tag or character reference.
             tail = max(0, cut - 32)
             cut = max(text.rfind("<", tail), text.rfind("&", tail))
-            if cut <= 0:
+            if cut < 0:
                 cut = len(text)
         piece, self._carry = text[:cut], text[cut:]
         encoded = piece.encode("utf-8", errors="replace")
@@ -577,6 +577,7 @@ def _convert(elem: Any, source: str) -> Event:
     """One `<Event>` element as a raw Event: values as the tool wrote them, absent as None."""
     event = Event(source=source)
     extra: dict[str, Any] = {}
+    system = False
     for part in elem:
         tag = part.tag
         if not isinstance(tag, str):
@@ -584,6 +585,7 @@ def _convert(elem: Any, source: str) -> Event:
         name = _local(tag)
         if name == "System":
             _system(part, event, extra)
+            system = True
         elif name == "EventData":
             event.data = _event_data(part)
         elif name == "UserData":
@@ -600,6 +602,8 @@ def _convert(elem: Any, source: str) -> Event:
             extra["extended_tracing"] = _nested(part)
         else:
             extra[name] = _nested(part)
+    if not system:
+        raise ValueError("no <System> element")
     event.extra = extra
     return event
 
@@ -655,6 +659,14 @@ class XmlReader:
 
 
 def _parse(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
+    """Every event of the feed; a file with no events at all is given up early."""
+    try:
+        yield from _sessions(feed, name, report)
+    except _NotEvents as exc:
+        report(Damage(name, None, f"not an event export: {exc}"))
+
+
+def _sessions(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
     """Run iterparse sessions over the feed, one more after each damaged stretch."""
     completed = 0  # events parsed so far
     damaged = 0
@@ -698,9 +710,6 @@ def _parse(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
                     yield event
         except etree.XMLSyntaxError as exc:
             problem = _message(exc)
-        except _NotEvents as exc:
-            report(Damage(name, None, f"not an event export: {exc}"))
-            return
         if problem is None:
             break
         here = feed.start(completed)
