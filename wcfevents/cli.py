@@ -159,7 +159,16 @@ def catalog(keyword: tuple[str, ...], level: tuple[str, ...], channel: tuple[str
 
 
 def filter_options(func: F) -> F:
-    """The selection options shared by decode, summary and activities."""
+    """The selection options shared by decode and summary."""
+    return _filter_options(func, with_activity=True)
+
+
+def filter_options_but_activity(func: F) -> F:
+    """The shared options for `activities`, whose own --activity picks the activity to show."""
+    return _filter_options(func, with_activity=False)
+
+
+def _filter_options(func: F, with_activity: bool) -> F:
     options = [
         click.option("--id", "ids", multiple=True, metavar="IDS",
                      help="Event IDs and ranges: 4001-4035,214 (repeatable)."),
@@ -175,8 +184,8 @@ def filter_options(func: F) -> F:
                      help="Only Microsoft-Windows-Application Server-Applications events."),
         click.option("--since", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         click.option("--until", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
-        click.option("--activity", "activities", multiple=True, metavar="GUID",
-                     help="ActivityID or RelatedActivityID."),
+        *([click.option("--activity", "activities", multiple=True, metavar="GUID",
+                        help="ActivityID or RelatedActivityID.")] if with_activity else []),
         click.option("--pid", "pids", multiple=True, type=int, help="Process ID."),
         click.option("--grep", multiple=True, metavar="TEXT",
                      help="Text in the message or payload, any case."),
@@ -203,7 +212,8 @@ def build_filters(options: dict[str, Any]) -> Any:
             ids=options["ids"], levels=options["levels"], keywords=options["keywords"],
             channels=options["channels"], providers=options["providers"],
             wcf_only=options["wcf_only"], since=options["since"], until=options["until"],
-            activities=options["activities"], pids=options["pids"], grep=options["grep"],
+            activities=options.get("activities", ()), pids=options["pids"],
+            grep=options["grep"],
         )
         from wcfevents.catalog import load as load_catalog
 
@@ -383,7 +393,7 @@ def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
                 type=click.Path(allow_dash=True))
-@filter_options
+@filter_options_but_activity
 @click.option("--activity", "focus", metavar="GUID",
               help="Show this activity's timeline with its transferred children.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
