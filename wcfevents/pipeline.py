@@ -59,6 +59,10 @@ def expand(paths: Iterable[str]) -> Iterator[Input]:
             yield Input("<stdin>", None, sys.stdin.buffer)
             continue
         path = Path(text)
+        if _is_pipe(path):
+            # A FIFO can be read once only: treat it as a stream, like stdin.
+            yield Input(text, None, path.open("rb"))
+            continue
         if path.is_dir():
             found = sorted(p for p in path.rglob("*")
                            if p.suffix.lower() in TRACE_SUFFIXES and p.is_file())
@@ -68,6 +72,14 @@ def expand(paths: Iterable[str]) -> Iterator[Input]:
                 yield Input(str(item), item)
         else:
             yield Input(text, path)
+
+
+def _is_pipe(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
 
 
 def detect(source: Input) -> str:

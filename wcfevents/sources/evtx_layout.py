@@ -205,12 +205,12 @@ def walk_records(chunk: bytes, info: ChunkInfo) -> Iterator[RecordSlot | Gap]:
     end = min(len(chunk), max(info.free_space_offset, CHUNK_HEADER_SIZE))
     offset = CHUNK_HEADER_SIZE
     expected_id = info.first_record_id
+    known = info.expected_records is not None
     while offset + MIN_RECORD_SIZE <= end:
         found = _record_at(chunk, offset, end)
         if found is None:
             resume = _next_record(chunk, offset, end)
             if resume == -1:
-                known = info.expected_records is not None
                 yield Gap(offset, info.last_record_id - expected_id + 1 if known else None)
                 return
             found = _record_at(chunk, resume, end)
@@ -221,3 +221,19 @@ def walk_records(chunk: bytes, info: ChunkInfo) -> Iterator[RecordSlot | Gap]:
         yield RecordSlot(offset, size, record_id)
         expected_id = record_id + 1
         offset += size
+    if known and expected_id <= info.last_record_id:
+        # The chunk ends (a truncated file, say) before the records its header promises.
+        yield Gap(offset, info.last_record_id - expected_id + 1)
+
+
+def missing_tail(header: FileHeader, chunks: list[ChunkInfo]) -> int:
+    """Records the file header says were written beyond the last chunk still on disk.
+
+    A file cut short loses whole chunks that no scan can see; the header's next record ID tells
+    how many. A stale header (common on real files) says fewer, never more, so this is 0 then.
+    """
+    highest = max((c.last_record_id for c in chunks if c.expected_records is not None),
+                  default=0)
+    if not highest:
+        return 0
+    return max(0, header.next_record_id - 1 - highest)

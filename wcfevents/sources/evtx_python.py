@@ -19,6 +19,7 @@ from wcfevents.sources.evtx_layout import (
     CHUNK_SIZE,
     ChunkInfo,
     Gap,
+    missing_tail,
     read_file_header,
     record_time,
     records_in,
@@ -42,8 +43,10 @@ class PythonEvtxReader:
             raise InputError(f"{source.name}: the python engine needs a file")
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
         with source.open() as fh:
-            if read_file_header(fh) is None:
+            header = read_file_header(fh)
+            if header is None:
                 raise InputError(f"{source.name}: not an .evtx file (no ElfFile signature)")
+            size = fh.seek(0, 2)
             chunks = [c for c in scan_chunks(fh) if not c.empty]
             for info in chunks:
                 if not info.magic_ok or not info.data_crc_ok:
@@ -59,6 +62,10 @@ class PythonEvtxReader:
                 fh.seek(info.offset)
                 chunk = ChunkHeader(fh.read(CHUNK_SIZE), 0)
                 yield from self._chunk_events(chunk, info, source.name, report, parser)
+            lost = missing_tail(header, chunks)
+            if lost:
+                report(Damage(source.name, size, f"the file ends before {lost} more records its "
+                              "header counts (cut short?)", lost))
 
     def _chunk_events(self, chunk: Any, info: ChunkInfo, name: str, report: DamageReport,
                       parser: Any, skip: set[int] | frozenset[int] = frozenset()

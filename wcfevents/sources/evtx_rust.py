@@ -20,6 +20,7 @@ from wcfevents.model import Event, canonical_activity, canonical_guid, empty_to_
 from wcfevents.sources import Damage, DamageReport, Input, InputError, QuickCheck
 from wcfevents.sources.evtx_layout import (
     ChunkInfo,
+    missing_tail,
     read_file_header,
     record_time,
     records_in,
@@ -45,8 +46,10 @@ class RustEvtxReader:
         if source.path is None:
             raise InputError(f"{source.name}: the rust engine needs a file")
         with source.open() as fh:
-            if read_file_header(fh) is None:
+            header = read_file_header(fh)
+            if header is None:
                 raise InputError(f"{source.name}: not an .evtx file (no ElfFile signature)")
+            size = fh.seek(0, 2)
             chunks = list(scan_chunks(fh))
         tally = ChunkTally(chunks)
         parser = evtx.PyEvtxParser(
@@ -76,6 +79,10 @@ class RustEvtxReader:
         yield from self._salvage(source, tally, tally.chunks, report)
         for damage in tally.damage(name):
             report(damage)
+        lost = missing_tail(header, chunks)
+        if lost:
+            report(Damage(name, size, f"the file ends before {lost} more records its header "
+                          "counts (cut short?)", lost))
 
     def _salvage(self, source: Input, tally: ChunkTally, chunks: list[ChunkInfo],
                  report: DamageReport) -> Iterator[Event]:
