@@ -139,6 +139,7 @@ def canonical_time(value: Any) -> str | None:
     """UTC `YYYY-MM-DDTHH:MM:SS.fffffffZ` from an ISO 8601 string with any offset and precision.
 
     Digits beyond the seventh are dropped (FILETIME resolution); fewer are padded with zeros.
+    Text that is not such a time, or names an impossible date, is returned as it is.
     """
     if value is None:
         return None
@@ -156,11 +157,23 @@ def canonical_time(value: Any) -> str | None:
     digits = ((fraction or "") + "0000000")[:7]
     if zone in (None, "Z", "UTC"):
         return f"{day}T{clock}.{digits}Z"
-    sign = 1 if zone[0] == "+" else -1
-    hours, minutes = int(zone[1:3]), int(zone[-2:])
-    local = datetime.strptime(f"{day}T{clock}", "%Y-%m-%dT%H:%M:%S")
-    utc = local - sign * timedelta(hours=hours, minutes=minutes)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{digits}Z"
+    offset = _OFFSETS.get(zone)
+    if offset is None:
+        sign = 1 if zone[0] == "+" else -1
+        offset = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:]))
+        if len(_OFFSETS) < 64:
+            _OFFSETS[zone] = offset
+    try:
+        local = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), int(clock[0:2]),
+                         int(clock[3:5]), int(clock[6:8]))
+    except ValueError:
+        return text
+    utc = local - offset
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{digits}Z")
+
+
+_OFFSETS: dict[str, timedelta] = {}
 
 
 def format_mask(mask: int | None) -> str | None:

@@ -20,19 +20,18 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from lxml import etree
 
-from wcfevents.model import Event, canonical_guid, canonical_time, parse_int
+from wcfevents.model import Event
 from wcfevents.sources import Damage, DamageReport, Input, InputError, QuickCheck
+from wcfevents.sources.event_xml import event_from_element
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 FLAVOURS = ("tracerpt", "wevtutil", "toxml")
 
 _EVENT_TAGS = (f"{{{EVENT_NS}}}Event", "Event")
-_ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 _CHUNK = 1 << 20  # raw bytes read at a time
 _PROLOG_LIMIT = 1 << 20  # characters allowed before the first element
@@ -378,236 +377,6 @@ class _Session:
         return data
 
 
-# -- records -----------------------------------------------------------------------------------
-
-
-_LOCAL_NAMES: dict[str, str] = {}
-_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
-_OFFSETS: dict[str, timedelta] = {}
-
-
-def _local(tag: str) -> str:
-    """An element's name without its namespace (cached: a trace uses a few dozen names)."""
-    name = _LOCAL_NAMES.get(tag)
-    if name is None:
-        name = tag.rpartition("}")[2]
-        if len(_LOCAL_NAMES) < 4096:
-            _LOCAL_NAMES[tag] = name
-    return name
-
-
-def _text(value: str | None) -> str | None:
-    """Text with absent or blank as None: empty_to_none for strings, inlined for speed."""
-    return value if value and not value.isspace() else None
-
-
-def _int(value: str | None) -> int | None:
-    """parse_int with a fast path for the plain decimal text most values are."""
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return parse_int(value)
-
-
-def _time(value: str | None) -> str | None:
-    """canonical_time, fast for the shapes the tools write; raw text if the date is impossible."""
-    if value is None:
-        return None
-    match = _TIME.match(value)
-    if match is None:
-        try:
-            return canonical_time(value)
-        except ValueError:
-            return value
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    digits = ((fraction or "") + "0000000")[:7]
-    if zone == "Z":
-        return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{digits}Z"
-    offset = _OFFSETS.get(zone)
-    if offset is None:
-        sign = -1 if zone[0] == "-" else 1
-        offset = _OFFSETS[zone] = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-    try:
-        utc = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
-    except ValueError:
-        return value
-    utc -= offset
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{digits}Z"
-    )
-
-
-def _activity(value: str | None) -> str | None:
-    """A correlation GUID; tracerpt writes all zeros where wevtutil writes nothing."""
-    guid = canonical_guid(value)
-    return None if guid == _ZERO_GUID else guid
-
-
-def _number_or_text(value: str) -> int | str:
-    number = _int(value)
-    return value if number is None else number
-
-
-def _nested(elem: Any) -> Any:
-    """An element as text (leaf) or a dict of its children by local name (lists when repeated)."""
-    children = [child for child in elem if isinstance(child.tag, str)]
-    if not children:
-        return _text(elem.text)
-    result: dict[str, Any] = {}
-    for child in children:
-        key, value = _local(child.tag), _nested(child)
-        if key not in result:
-            result[key] = value
-        elif isinstance(result[key], list):
-            result[key].append(value)
-        else:
-            result[key] = [result[key], value]
-    return result
-
-
-def _event_data(elem: Any) -> dict[str, Any]:
-    """Data values by Name in order; unnamed ones (classic events) as "1", "2", …"""
-    data: dict[str, Any] = {}
-    unnamed = 0
-    for child in elem:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        name = _local(tag)
-        if name == "Data":
-            key = child.get("Name")
-            if not key:
-                unnamed += 1
-                key = str(unnamed)
-            data[key] = _text(child.text)
-        elif name == "Binary":
-            binary = _text(child.text)
-            if binary is not None:
-                data[name] = binary.strip()
-        else:
-            data[name] = _nested(child)
-    return data
-
-
-def _rendering(elem: Any) -> dict[str, Any]:
-    rendering: dict[str, Any] = {}
-    for child in elem:
-        if not isinstance(child.tag, str):
-            continue
-        name = _local(child.tag)
-        if name == "Keywords":
-            keywords = [k.text for k in child if isinstance(k.tag, str) and _text(k.text)]
-            if keywords:
-                rendering[name] = keywords
-        else:
-            text = _text(child.text)
-            if text is not None:
-                rendering[name] = text
-    culture = _text(elem.get("Culture"))
-    if culture is not None:
-        rendering["Culture"] = culture
-    return rendering
-
-
-def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
-    for child in elem:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        name = _local(tag)
-        if name == "Provider":
-            event.provider = _text(child.get("Name"))
-            event.provider_guid = canonical_guid(child.get("Guid"))
-            source_name = _text(child.get("EventSourceName"))
-            if source_name is not None:
-                extra["EventSourceName"] = source_name
-        elif name == "EventID":
-            event.event_id = _int(child.text)
-            qualifiers = _int(child.get("Qualifiers"))
-            if qualifiers is not None:
-                extra["qualifiers"] = qualifiers
-        elif name == "Version":
-            event.version = _int(child.text)
-        elif name == "Level":
-            event.level_value = _int(child.text)
-        elif name == "Task":
-            event.task_id = _int(child.text)
-        elif name == "Opcode":
-            event.opcode_id = _int(child.text)
-        elif name == "Keywords":
-            event.keywords_mask = parse_int(child.text)
-        elif name == "TimeCreated":
-            event.timestamp = _time(child.get("SystemTime"))
-            raw_time = _int(child.get("RawTime"))
-            if raw_time is not None:
-                extra["RawTime"] = raw_time
-        elif name == "EventRecordID":
-            event.record_id = _int(child.text)
-        elif name == "Correlation":
-            event.activity_id = _activity(child.get("ActivityID"))
-            event.related_activity_id = _activity(child.get("RelatedActivityID"))
-        elif name == "Execution":
-            for key, value in child.items():
-                if key == "ProcessID":
-                    event.process_id = _int(value)
-                elif key == "ThreadID":
-                    event.thread_id = _int(value)
-                else:
-                    extra[key] = _number_or_text(value)
-        elif name == "Channel":
-            event.channel = _text(child.text)
-        elif name == "Computer":
-            event.computer = _text(child.text)
-        elif name == "Security":
-            user = _text(child.get("UserID"))
-            if user is not None:
-                extra["UserID"] = user
-        else:
-            value = _nested(child)
-            if value is None and len(child.attrib):
-                value = dict(child.attrib)
-            if value is not None:
-                extra[name] = value
-
-
-def _convert(elem: Any, source: str) -> Event:
-    """One `<Event>` element as a raw Event: values as the tool wrote them, absent as None."""
-    event = Event(source=source)
-    extra: dict[str, Any] = {}
-    system = False
-    for part in elem:
-        tag = part.tag
-        if not isinstance(tag, str):
-            continue
-        name = _local(tag)
-        if name == "System":
-            _system(part, event, extra)
-            system = True
-        elif name == "EventData":
-            event.data = _event_data(part)
-        elif name == "UserData":
-            event.data = {
-                _local(child.tag): _nested(child) for child in part if isinstance(child.tag, str)
-            }
-        elif name == "BinaryEventData":
-            event.data = {"BinaryEventData": _text(part.text)}
-        elif name == "RenderingInfo":
-            extra["rendering"] = _rendering(part)
-        elif name == "ProcessingErrorData":
-            extra["processing_error"] = _nested(part)
-        elif name == "ExtendedTracingInfo":
-            extra["extended_tracing"] = _nested(part)
-        else:
-            extra[name] = _nested(part)
-    if not system:
-        raise ValueError("no <System> element")
-    event.extra = extra
-    return event
-
-
 # -- the reader --------------------------------------------------------------------------------
 
 
@@ -694,7 +463,7 @@ def _sessions(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
                     problem = "an <Event> inside an event that was never closed"
                     break
                 try:
-                    event: Event | None = _convert(elem, name)
+                    event: Event | None = event_from_element(elem, name)
                 except Exception as exc:
                     event = None
                     problem_at, line = feed.locate(completed)

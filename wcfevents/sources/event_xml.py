@@ -1,126 +1,202 @@
 """An `<Event>` element of the Windows event schema mapped to an Event.
 
-The python-evtx engine renders each record as this XML; exported XML (tracerpt, wevtutil, ToXml)
-holds the same elements. Values stay text here except where the schema fixes a type (IDs, masks,
-GUIDs, times); payload values take their manifest types in enrichment.
+Exported XML (tracerpt, wevtutil, ToXml) holds these elements, and the python-evtx engine renders
+each record as one, so both go through the same mapping. Values stay text except where the schema
+fixes a type (IDs, masks, GUIDs, times); payload values take their manifest types in enrichment.
+Everything the System block carries beyond the Event fields goes to `extra`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from wcfevents.model import (
-    Event,
-    canonical_activity,
-    canonical_guid,
-    canonical_time,
-    empty_to_none,
-    parse_int,
-)
+from wcfevents.model import Event, canonical_activity, canonical_guid, canonical_time, parse_int
 
-NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
-_EXECUTION_EXTRA = ("ProcessorID", "SessionID", "KernelTime", "UserTime")
+_LOCAL_NAMES: dict[str, str] = {}
 
 
-def local(tag: Any) -> str:
-    """Element name without its namespace."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rpartition("}")[2]
+def _local(tag: str) -> str:
+    """An element's name without its namespace (cached: a trace uses a few dozen names)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) < 4096:
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
-def _child(parent: Any, name: str) -> Any:
-    if parent is None:
+def _text(value: str | None) -> str | None:
+    """Text with absent or blank as None: empty_to_none for strings, inlined for speed."""
+    return value if value and not value.isspace() else None
+
+
+def _int(value: str | None) -> int | None:
+    """parse_int with a fast path for the plain decimal text most values are."""
+    if value is None:
         return None
-    for element in parent:
-        if local(element.tag) == name:
-            return element
-    return None
+    try:
+        return int(value)
+    except ValueError:
+        return parse_int(value)
 
 
-def _text(parent: Any, name: str) -> str | None:
-    element = _child(parent, name)
-    return None if element is None else empty_to_none(element.text)
+def _number_or_text(value: str) -> int | str:
+    number = _int(value)
+    return value if number is None else number
 
 
-def element_value(element: Any) -> Any:
-    """An element as a value: its text, or a dict of its children when it has any."""
-    children = [c for c in element if isinstance(c.tag, str)]
+def _nested(elem: Any) -> Any:
+    """An element as text (leaf) or a dict of its children by local name (lists when repeated)."""
+    children = [child for child in elem if isinstance(child.tag, str)]
     if not children:
-        return empty_to_none(element.text)
-    value: dict[str, Any] = {}
+        return _text(elem.text)
+    result: dict[str, Any] = {}
     for child in children:
-        value[local(child.tag)] = element_value(child)
-    return value
+        key, value = _local(child.tag), _nested(child)
+        if key not in result:
+            result[key] = value
+        elif isinstance(result[key], list):
+            result[key].append(value)
+        else:
+            result[key] = [result[key], value]
+    return result
 
 
-def payload(root: Any) -> dict[str, Any]:
-    """EventData as name → text in order (unnamed values "1", "2", …); UserData as nested dicts."""
-    event_data = _child(root, "EventData")
-    if event_data is not None:
-        data: dict[str, Any] = {}
-        unnamed = 0
-        for element in event_data:
-            tag = local(element.tag)
-            if tag == "Data":
-                name = element.get("Name")
-                if not name:
-                    unnamed += 1
-                    name = str(unnamed)
-                data[name] = empty_to_none(element.text)
-            elif tag == "Binary":
-                if empty_to_none(element.text) is not None:
-                    data["Binary"] = element.text.strip()
-            elif tag:
-                data[tag] = element_value(element)
-        return data
-    user_data = _child(root, "UserData")
-    if user_data is not None:
-        return {local(c.tag): element_value(c) for c in user_data if isinstance(c.tag, str)}
-    binary = _child(root, "BinaryEventData")
-    if binary is not None:
-        return {"BinaryEventData": empty_to_none(binary.text)}
-    return {}
+def _event_data(elem: Any) -> dict[str, Any]:
+    """Data values by Name in order; unnamed ones (classic events) as "1", "2", …"""
+    data: dict[str, Any] = {}
+    unnamed = 0
+    for child in elem:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = _local(tag)
+        if name == "Data":
+            key = child.get("Name")
+            if not key:
+                unnamed += 1
+                key = str(unnamed)
+            data[key] = _text(child.text)
+        elif name == "Binary":
+            binary = _text(child.text)
+            if binary is not None:
+                data[name] = binary.strip()
+        else:
+            data[name] = _nested(child)
+    return data
 
 
-def event_from_element(root: Any, source: str) -> Event:
-    """The Event an `<Event>` element describes; extra keeps what the System block adds."""
-    system = _child(root, "System")
-    provider = _child(system, "Provider")
-    correlation = _child(system, "Correlation")
-    execution = _child(system, "Execution")
-    event_id = _child(system, "EventID")
-    created = _child(system, "TimeCreated")
-    security = _child(system, "Security")
+def _rendering(elem: Any) -> dict[str, Any]:
+    rendering: dict[str, Any] = {}
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue
+        name = _local(child.tag)
+        if name == "Keywords":
+            keywords = [k.text for k in child if isinstance(k.tag, str) and _text(k.text)]
+            if keywords:
+                rendering[name] = keywords
+        else:
+            text = _text(child.text)
+            if text is not None:
+                rendering[name] = text
+    culture = _text(elem.get("Culture"))
+    if culture is not None:
+        rendering["Culture"] = culture
+    return rendering
+
+
+def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
+    for child in elem:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = _local(tag)
+        if name == "Provider":
+            event.provider = _text(child.get("Name"))
+            event.provider_guid = canonical_guid(child.get("Guid"))
+            source_name = _text(child.get("EventSourceName"))
+            if source_name is not None:
+                extra["EventSourceName"] = source_name
+        elif name == "EventID":
+            event.event_id = _int(child.text)
+            qualifiers = _int(child.get("Qualifiers"))
+            if qualifiers is not None:
+                extra["qualifiers"] = qualifiers
+        elif name == "Version":
+            event.version = _int(child.text)
+        elif name == "Level":
+            event.level_value = _int(child.text)
+        elif name == "Task":
+            event.task_id = _int(child.text)
+        elif name == "Opcode":
+            event.opcode_id = _int(child.text)
+        elif name == "Keywords":
+            event.keywords_mask = parse_int(child.text)
+        elif name == "TimeCreated":
+            event.timestamp = canonical_time(child.get("SystemTime"))
+            raw_time = _int(child.get("RawTime"))
+            if raw_time is not None:
+                extra["RawTime"] = raw_time
+        elif name == "EventRecordID":
+            event.record_id = _int(child.text)
+        elif name == "Correlation":
+            event.activity_id = canonical_activity(child.get("ActivityID"))
+            event.related_activity_id = canonical_activity(child.get("RelatedActivityID"))
+        elif name == "Execution":
+            for key, value in child.items():
+                if key == "ProcessID":
+                    event.process_id = _int(value)
+                elif key == "ThreadID":
+                    event.thread_id = _int(value)
+                else:
+                    extra[key] = _number_or_text(value)
+        elif name == "Channel":
+            event.channel = _text(child.text)
+        elif name == "Computer":
+            event.computer = _text(child.text)
+        elif name == "Security":
+            user = _text(child.get("UserID"))
+            if user is not None:
+                extra["UserID"] = user
+        else:
+            value = _nested(child)
+            if value is None and len(child.attrib):
+                value = dict(child.attrib)
+            if value is not None:
+                extra[name] = value
+
+
+def event_from_element(elem: Any, source: str) -> Event:
+    """One `<Event>` element as a raw Event: values as the tool wrote them, absent as None."""
+    event = Event(source=source)
     extra: dict[str, Any] = {}
-    if event_id is not None and empty_to_none(event_id.get("Qualifiers")) is not None:
-        extra["qualifiers"] = parse_int(event_id.get("Qualifiers"))
-    if execution is not None:
-        for key in _EXECUTION_EXTRA:
-            if empty_to_none(execution.get(key)) is not None:
-                extra[key] = parse_int(execution.get(key))
-    if security is not None and empty_to_none(security.get("UserID")) is not None:
-        extra["UserID"] = security.get("UserID")
-    return Event(
-        record_id=parse_int(_text(system, "EventRecordID")),
-        timestamp=canonical_time(created.get("SystemTime")) if created is not None else None,
-        provider=empty_to_none(provider.get("Name")) if provider is not None else None,
-        provider_guid=canonical_guid(provider.get("Guid")) if provider is not None else None,
-        event_id=parse_int(event_id.text) if event_id is not None else None,
-        version=parse_int(_text(system, "Version")),
-        level_value=parse_int(_text(system, "Level")),
-        task_id=parse_int(_text(system, "Task")),
-        opcode_id=parse_int(_text(system, "Opcode")),
-        keywords_mask=parse_int(_text(system, "Keywords")),
-        channel=_text(system, "Channel"),
-        computer=_text(system, "Computer"),
-        process_id=parse_int(execution.get("ProcessID")) if execution is not None else None,
-        thread_id=parse_int(execution.get("ThreadID")) if execution is not None else None,
-        activity_id=canonical_activity(correlation.get("ActivityID"))
-        if correlation is not None else None,
-        related_activity_id=canonical_activity(correlation.get("RelatedActivityID"))
-        if correlation is not None else None,
-        data=payload(root),
-        extra=extra,
-        source=source,
-    )
+    system = False
+    for part in elem:
+        tag = part.tag
+        if not isinstance(tag, str):
+            continue
+        name = _local(tag)
+        if name == "System":
+            _system(part, event, extra)
+            system = True
+        elif name == "EventData":
+            event.data = _event_data(part)
+        elif name == "UserData":
+            event.data = {
+                _local(child.tag): _nested(child) for child in part if isinstance(child.tag, str)
+            }
+        elif name == "BinaryEventData":
+            event.data = {"BinaryEventData": _text(part.text)}
+        elif name == "RenderingInfo":
+            extra["rendering"] = _rendering(part)
+        elif name == "ProcessingErrorData":
+            extra["processing_error"] = _nested(part)
+        elif name == "ExtendedTracingInfo":
+            extra["extended_tracing"] = _nested(part)
+        else:
+            extra[name] = _nested(part)
+    if not system:
+        raise ValueError("no <System> element")
+    event.extra = extra
+    return event

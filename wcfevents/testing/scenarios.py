@@ -526,7 +526,9 @@ class TraceBuilder:
             task_id=entry.task_id,
             opcode_id=entry.opcode_id,
             keywords_mask=entry.keywords_mask,
-            channel=entry.channel,
+            # Windows writes the channel its descriptor names, which the mask's channel bit
+            # carries; for four events that differs from the channel the docs give.
+            channel=self.catalog.channel_from_mask(entry.keywords_mask) or entry.channel,
             computer=self.computer,
             process_id=process.process_id,
             thread_id=thread if thread is not None else self.rng.choice(process.threads),
