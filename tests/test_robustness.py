@@ -259,3 +259,121 @@ def test_ctrl_c_exits_130_without_traceback(tmp_path: Path) -> None:
     _out, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert b"Traceback" not in err
+
+
+# -- XML ---------------------------------------------------------------------------------------
+
+XML_SOURCE = FIXTURES / "service-call.wevtutil.xml"  # rootless wevtutil export, UTF-8
+
+
+def xml_events(text: str) -> int:
+    return text.count("<Event ")
+
+
+def one_event(text: str) -> str:
+    start = text.index("<Event ")
+    return text[start:text.index("</Event>", start) + len("</Event>")]
+
+
+def with_payload(value: str) -> str:
+    """A wevtutil export of one event whose first Data value is `value` (already escaped)."""
+    event = one_event(XML_SOURCE.read_text(encoding="utf-8"))
+    head, _, tail = event.partition("<Data Name=")
+    name, _, rest = tail.partition(">")
+    _old, _, rest = rest.partition("</Data>")
+    return f"{head}<Data Name={name}>{value}</Data>{rest}"
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">\n'
+              for i in range(1, 10))
+    + ']>\n<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">'
+    '<System><EventID>1</EventID></System><EventData><Data Name="x">&lol9;</Data></EventData>'
+    "</Event></Events>\n"
+)
+
+
+def xxe(uri: str) -> str:
+    return ('<?xml version="1.0"?>\n<!DOCTYPE Events [<!ENTITY xxe SYSTEM "' + uri + '">]>\n'
+            '<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">'
+            '<System><EventID>1</EventID></System><EventData><Data Name="x">&xxe;</Data>'
+            "</EventData></Event></Events>\n")
+
+
+@pytest.mark.parametrize(("case", "content"), [
+    ("xxe file", xxe("file:///etc/passwd")),
+    ("xxe http", xxe("http://127.0.0.1:9/secret")),
+    ("billion laughs", BILLION_LAUGHS),
+    ("doctype", "<!DOCTYPE Events>\n" + XML_SOURCE.read_text(encoding="utf-8")),
+    ("another schema", '<?xml version="1.0"?>\n<configuration><system.serviceModel/>'
+                       "</configuration>\n"),
+])
+def test_hostile_xml_is_refused(tmp_path: Path, case: str, content: str) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(content, encoding="utf-8")
+    for args in COMMANDS:
+        result, elapsed, peak = run_cli([*args, str(path)])
+        calm(result, elapsed, peak)
+        assert result.returncode == 2, (case, result.stderr)
+        assert "root:" not in result.stdout and "lollol" not in result.stdout
+        errors = [line for line in result.stderr.splitlines() if "error" in line]
+        assert len(errors) == 1 and str(path) in errors[0]
+
+
+def test_truncated_xml_keeps_every_complete_event(tmp_path: Path) -> None:
+    text = XML_SOURCE.read_text(encoding="utf-8")
+    cut = text.index("<Event ", len(text) // 2) + 200
+    path = tmp_path / "cut.xml"
+    path.write_text(text[:cut], encoding="utf-8")
+    complete = xml_events(text[:cut]) - 1
+    result, elapsed, peak = run_cli(["decode", "--count", str(path)])
+    calm(result, elapsed, peak)
+    assert result.returncode == 1
+    assert int(result.stdout) == complete
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and str(path) in warnings[0]
+
+
+@pytest.mark.parametrize("case", ["invalid utf-8", "invalid utf-16", "control characters"])
+def test_bad_characters_keep_the_events(tmp_path: Path, case: str) -> None:
+    text = XML_SOURCE.read_text(encoding="utf-8")
+    total = xml_events(text)
+    path = tmp_path / "bad.xml"
+    if case == "invalid utf-8":
+        data = text.encode("utf-8")
+        middle = data.index(b"</Data>", len(data) // 2)
+        path.write_bytes(data[:middle] + b"\xc3\x28\xff" + data[middle:])
+    elif case == "invalid utf-16":
+        data = b"\xff\xfe" + text.encode("utf-16-le")
+        middle = data.index("</Data>".encode("utf-16-le"), len(data) // 2)
+        path.write_bytes(data[:middle] + b"\x00\xd8" + data[middle:])  # a lone surrogate
+    else:
+        middle = text.index("</Data>", len(text) // 2)
+        path.write_text(text[:middle] + "\x01\x02\x0f" + text[middle:], encoding="utf-8")
+    result, elapsed, peak = run_cli(["decode", "--count", str(path)])
+    calm(result, elapsed, peak)
+    assert result.returncode in (0, 1)
+    assert int(result.stdout) >= total - 1
+    if result.returncode == 1:
+        assert str(path) in result.stderr
+
+
+def test_ten_megabyte_value(tmp_path: Path) -> None:
+    path = tmp_path / "big.xml"
+    value = "System.TimeoutException: " + "x" * (10 * 1024 * 1024)
+    path.write_text(with_payload(value), encoding="utf-8")
+    result, elapsed, peak = run_cli(["decode", "--format", "json", str(path)])
+    calm(result, elapsed, peak)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert value in record["data"].values()
+
+
+def test_ten_thousand_deep_nesting(tmp_path: Path) -> None:
+    path = tmp_path / "deep.xml"
+    path.write_text(with_payload("<a>" * 10_000 + "deep" + "</a>" * 10_000), encoding="utf-8")
+    for args in COMMANDS:
+        result, elapsed, peak = run_cli([*args, str(path)])
+        calm(result, elapsed, peak)
+        assert result.returncode in (0, 1), result.stderr
