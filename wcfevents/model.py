@@ -116,10 +116,14 @@ def canonical_activity(value: Any) -> str | None:
     return None if guid == ZERO_GUID else guid
 
 
-def filetime_to_iso(ticks: int) -> str:
-    """A FILETIME (100 ns ticks since 1601) as UTC ISO 8601 with 7 fractional digits."""
+def filetime_to_iso(ticks: int) -> str | None:
+    """A FILETIME (100 ns ticks since 1601) as UTC ISO 8601 with 7 fractional digits; None when
+    it lies beyond year 9999 (damaged bytes)."""
     seconds, rest = divmod(ticks, 10_000_000)
-    moment = _EPOCH_1601 + timedelta(seconds=seconds)
+    try:
+        moment = _EPOCH_1601 + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{rest:07d}Z"
 
 

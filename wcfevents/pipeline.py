@@ -178,7 +178,7 @@ def read(
                     continue
                 stats.matched += 1
                 yield event
-        except (InputError, OSError, RuntimeError, ValueError) as exc:
+        except Exception as exc:  # whatever a parser raises on hostile bytes: never a traceback
             error = exc if isinstance(exc, InputError) else InputError(
                 f"{source.name}: {type(exc).__name__}: {exc}")
             stats.unreadable += 1

@@ -9,6 +9,7 @@ that will not render is reported and skipped. Its FILETIME values go through a f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,10 @@ from wcfevents.sources.evtx_layout import (
     scan_chunks,
     walk_records,
 )
+
+# python-evtx logs what it meets in damaged bytes; damage is reported through Damage instead.
+logging.getLogger("Evtx").addHandler(logging.NullHandler())
+logging.getLogger("Evtx").propagate = False
 
 
 class PythonEvtxReader:
@@ -116,8 +121,9 @@ def exact_filetimes(record: Any) -> str:
     for sub in record.root().substitutions():
         if type(sub).__name__ == "FiletimeTypeNode":
             ticks = sub.unpack_qword(0)
-            if ticks:
-                xml = xml.replace(sub.string(), filetime_to_iso(ticks))
+            exact = filetime_to_iso(ticks) if ticks else None
+            if exact:
+                xml = xml.replace(sub.string(), exact)
     return xml
 
 

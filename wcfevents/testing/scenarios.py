@@ -122,7 +122,7 @@ class _Clock:
         second, rest = divmod(ticks, 10_000_000)
         if second != self._second:
             self._second = second
-            self._prefix = filetime_to_iso(second * 10_000_000)[:19]
+            self._prefix = str(filetime_to_iso(second * 10_000_000))[:19]
         return f"{self._prefix}.{rest:07d}Z"
 
 
