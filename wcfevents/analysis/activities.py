@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wcfevents.analysis.summary import severity_rank
+from wcfevents.analysis.summary import Span, severity_rank
 from wcfevents.model import Event, iso_to_filetime
 
 TRANSFER_EMITTED = 499
@@ -31,8 +31,7 @@ class Activity:
     """What is known of one activity so far."""
 
     activity_id: str
-    first: str | None = None
-    last: str | None = None
+    span: Span = field(default_factory=Span)
     event_count: int = 0
     worst_rank: int = 99
     worst_level: str | None = None
@@ -42,6 +41,14 @@ class Activity:
     described_by_rank: int = 99
     parent: str | None = None
     children: list[str] = field(default_factory=list)
+
+    @property
+    def first(self) -> str | None:
+        return self.span.first
+
+    @property
+    def last(self) -> str | None:
+        return self.span.last
 
     @property
     def duration_ms(self) -> float | None:
@@ -122,12 +129,7 @@ class ActivityTracker:
             return
         activity = self._get(activity_id)
         activity.event_count += 1
-        stamp = event.timestamp
-        if stamp is not None:
-            if activity.first is None or stamp < activity.first:
-                activity.first = stamp
-            if activity.last is None or stamp > activity.last:
-                activity.last = stamp
+        activity.span.add(event.timestamp)
         rank = severity_rank(event.level_value)
         if rank < activity.worst_rank:
             activity.worst_rank, activity.worst_level = rank, event.level

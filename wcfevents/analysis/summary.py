@@ -19,6 +19,22 @@ def severity_rank(level_value: int | None) -> int:
 
 
 @dataclass
+class Span:
+    """The first and last timestamp seen (canonical times compare as text)."""
+
+    first: str | None = None
+    last: str | None = None
+
+    def add(self, stamp: str | None) -> None:
+        if stamp is None:
+            return
+        if self.first is None or stamp < self.first:
+            self.first = stamp
+        if self.last is None or stamp > self.last:
+            self.last = stamp
+
+
+@dataclass
 class Summary:
     """Counters only: memory grows with the number of distinct events, not with records."""
 
@@ -29,8 +45,7 @@ class Summary:
     keywords: Counter[str] = field(default_factory=Counter)
     providers: Counter[str] = field(default_factory=Counter)
     channels: Counter[str] = field(default_factory=Counter)
-    first: str | None = None
-    last: str | None = None
+    span: Span = field(default_factory=Span)
 
     def add(self, event: Event) -> None:
         key = (event.provider, event.event_id)
@@ -42,12 +57,15 @@ class Summary:
             self.keywords[keyword] += 1
         self.providers[event.provider or event.provider_guid or "(unknown)"] += 1
         self.channels[event.channel or "(none)"] += 1
-        stamp = event.timestamp
-        if stamp is not None:
-            if self.first is None or stamp < self.first:
-                self.first = stamp
-            if self.last is None or stamp > self.last:
-                self.last = stamp
+        self.span.add(event.timestamp)
+
+    @property
+    def first(self) -> str | None:
+        return self.span.first
+
+    @property
+    def last(self) -> str | None:
+        return self.span.last
 
     def events(self) -> list[dict[str, Any]]:
         """Per event ID, errors and warnings first, then by count."""
