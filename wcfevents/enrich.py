@@ -22,6 +22,8 @@ _INTEGER_TYPES = frozenset(
 
 def coerce(value: Any, type_name: str) -> Any:
     """A payload value in the canonical form of its manifest type; unchanged if it won't fit."""
+    if type_name == "win:UnicodeString":  # most values: only empty text changes
+        return None if value == "" or (isinstance(value, str) and value.isspace()) else value
     value = empty_to_none(value)
     if value is None:
         return None

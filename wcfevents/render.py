@@ -33,24 +33,55 @@ def _format(value: Any, spec: str | None) -> str:
         return str(value)
 
 
+Piece = str | tuple[int, str | None, str]  # literal text, or (value number, format, as written)
+_COMPILED: dict[str, list[Piece]] = {}
+
+
+def compile_template(template: str) -> list[Piece]:
+    """A template split once into literal text and value slots; cached, as templates are few."""
+    pieces = _COMPILED.get(template)
+    if pieces is not None:
+        return pieces
+    pieces = []
+    position = 0
+    for match in _TOKEN.finditer(template):
+        if match.start() > position:
+            pieces.append(template[position:match.start()])
+        number, spec, escape = match.groups()
+        if number is not None:
+            pieces.append((int(number), spec, match.group(0)))
+        elif escape is not None:
+            pieces.append(_ESCAPES.get(escape, match.group(0)))
+        else:
+            pieces.append("%")
+        position = match.end()
+    if position < len(template):
+        pieces.append(template[position:])
+    if len(_COMPILED) < 4096:
+        _COMPILED[template] = pieces
+    return pieces
+
+
 def render(template: str | None, values: Sequence[Any]) -> str | None:
     """Fill a message template with positional payload values (value 1 is `values[0]`)."""
     if template is None:
         return None
-
-    def replace(match: re.Match[str]) -> str:
-        number, spec, escape = match.groups()
-        if number is not None:
-            index = int(number)
-            if index == 0:
-                return ""
-            value = values[index - 1] if index <= len(values) else MISSING
-            if value is MISSING:
-                return match.group(0)
-            return _format(value, spec)
-        if escape is not None:
-            return _ESCAPES.get(escape, match.group(0))
-        return "%"
-
-    text = _TOKEN.sub(replace, template)
-    return text
+    parts: list[str] = []
+    count = len(values)
+    for piece in compile_template(template):
+        if isinstance(piece, str):
+            parts.append(piece)
+            continue
+        index, spec, written = piece
+        if index == 0:
+            continue
+        value = values[index - 1] if index <= count else MISSING
+        if value is MISSING:
+            parts.append(written)
+        elif value is None:
+            continue
+        elif spec is None and isinstance(value, str):
+            parts.append(value)
+        else:
+            parts.append(_format(value, spec))
+    return "".join(parts)

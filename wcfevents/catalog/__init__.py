@@ -113,6 +113,9 @@ class Catalog:
             raw["symbol"].lower(): event_id for event_id, raw in self._raw.items()
         }
         self._built: dict[int, CatalogEvent] = {}
+        # Answers per record are asked millions of times with few distinct questions.
+        self._keyword_names: dict[int, list[str]] = {}
+        self._opcode_names: dict[tuple[int, str | None], str | None] = {}
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -198,8 +201,13 @@ class Catalog:
         raise UnknownName("keyword", name, self.keyword_masks)
 
     def keyword_names(self, mask: int) -> list[str]:
-        """Keyword names set in a record's mask, in the provider's bit order."""
-        return [name for name, bit in self.keyword_masks.items() if mask & bit]
+        """Keyword names set in a record's mask, in the provider's bit order (a fresh list)."""
+        names = self._keyword_names.get(mask)
+        if names is None:
+            names = [name for name, bit in self.keyword_masks.items() if mask & bit]
+            if len(self._keyword_names) < 4096:
+                self._keyword_names[mask] = names
+        return list(names)
 
     def channel(self, name: str) -> str:
         """Full channel name from a short (`Analytic`) or full name, any case."""
@@ -223,11 +231,18 @@ class Catalog:
     def opcode_name(self, opcode_id: int | None, task: str | None = None) -> str | None:
         if opcode_id is None:
             return None
+        key = (opcode_id, task)
+        if key in self._opcode_names:
+            return self._opcode_names[key]
+        found = self.opcodes.get(opcode_id)
         if task:
             for name, value in self.task_opcodes.get(task, {}).items():
                 if value == opcode_id:
-                    return name
-        return self.opcodes.get(opcode_id)
+                    found = name
+                    break
+        if len(self._opcode_names) < 4096:
+            self._opcode_names[key] = found
+        return found
 
 
 def level_value(name: str) -> int:
