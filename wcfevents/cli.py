@@ -240,7 +240,9 @@ class Run:
     def unreadable(self, error: Exception) -> None:
         click.echo(f"wcfevents: error: {error}", err=True)
 
-    def events(self) -> Any:
+    def events(self, streaming: bool = False) -> Any:
+        """The events; `streaming` when they go to stdout as they come (no progress line then,
+        if stdout is the same terminal)."""
         from wcfevents.api import read
 
         events = read(
@@ -248,7 +250,7 @@ class Run:
             input_format=self.options["input_format"], strict=self.options["strict"],
             stats=self.stats, on_damage=self.warn, on_unreadable=self.unreadable,
         )
-        return with_progress(events, self.paths, self.stats)
+        return with_progress(events, self.paths, self.stats, streaming)
 
     def summary_line(self) -> str:
         s = self.stats
@@ -270,9 +272,12 @@ class Run:
             sys.exit(EXIT_PARTIAL)
 
 
-def with_progress(events: Any, paths: tuple[str, ...], stats: Any) -> Any:
-    """A transient progress line on stderr for long work, only when stderr is a terminal."""
-    if not sys.stderr.isatty() or stdout_is_terminal() or os.environ.get("NO_PROGRESS"):
+def with_progress(events: Any, paths: tuple[str, ...], stats: Any, streaming: bool) -> Any:
+    """A transient progress line on stderr for long work, only when stderr is a terminal (and
+    not while events stream to the same terminal)."""
+    if not sys.stderr.isatty() or os.environ.get("NO_PROGRESS"):
+        return events
+    if streaming and stdout_is_terminal():
         return events
     total = 0
     for path in paths:
@@ -335,7 +340,7 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
                 f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}",
                 param_hint="--fields")
     run = Run(paths, options)
-    events = run.events()
+    events = run.events(streaming=not count_only)
     if limit is not None:
         events = islice(events, limit)
     if count_only:
