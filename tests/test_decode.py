@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from wcfevents.api import read as api_read
 from wcfevents.cli import main
 from wcfevents.model import EVENT_KEYS
 from wcfevents.pipeline import Stats, read
@@ -250,3 +251,28 @@ def test_python_api_is_what_the_cli_prints() -> None:
         "decode", str(FIXTURES / "throttling.evtx"), "--level", "warning+").output.splitlines()]
     assert api == cli and api
     assert wcfevents.lookup("MessageThrottleExceeded").event_id == 210
+
+
+def fixture_written(name: str) -> int:
+    """How many records the fixture's file holds on disk: its record IDs run 1…N."""
+    from wcfevents.sources.evtx_layout import read_file_header
+
+    with (FIXTURES / f"{name}.evtx").open("rb") as fh:
+        header = read_file_header(fh)
+    assert header is not None
+    return header.next_record_id - 1
+
+
+@pytest.mark.parametrize("engine", ["rust", "python"])
+@pytest.mark.parametrize("name", INTACT[:-1] + DAMAGED)
+def test_accounting_on_every_fixture(name: str, engine: str) -> None:
+    """Records on disk = decoded + lost, and decoded = matched + filtered out."""
+    stats = Stats()
+    rows = golden(name)
+    list(api_read([str(FIXTURES / f"{name}.evtx")], engine=engine, stats=stats,
+                  on_damage=lambda d: None, levels=["warning+"]))
+    assert stats.read == len(rows)
+    assert stats.matched == sum(1 for r in rows if 1 <= r["level_value"] <= 3)
+    assert stats.read == stats.matched + stats.filtered
+    assert stats.read + stats.lost == fixture_written(name)
+    assert stats.unknown_loss == 0
