@@ -252,6 +252,18 @@ class Run:
         )
         return with_progress(events, self.paths, self.stats, streaming)
 
+    def encoded(self, encode: Any, workers: int | None) -> Any:
+        """The output bytes, large .evtx files decoded on every core (see wcfevents.parallel)."""
+        from wcfevents.parallel import encoded
+
+        blocks = encoded(
+            list(self.paths), self.filters, encode, engine=self.options["engine"],
+            input_format=self.options["input_format"], strict=self.options["strict"],
+            stats=self.stats, on_damage=self.warn, on_unreadable=self.unreadable,
+            workers=workers,
+        )
+        return with_progress(blocks, self.paths, self.stats, streaming=True, every=1)
+
     def summary_line(self) -> str:
         s = self.stats
         line = (f"{s.read} records read, {s.matched} matched, {s.filtered} filtered out, "
@@ -272,7 +284,8 @@ class Run:
             sys.exit(EXIT_PARTIAL)
 
 
-def with_progress(events: Any, paths: tuple[str, ...], stats: Any, streaming: bool) -> Any:
+def with_progress(events: Any, paths: tuple[str, ...], stats: Any, streaming: bool,
+                  every: int = 5000) -> Any:
     """A transient progress line on stderr for long work, only when stderr is a terminal (and
     not while events stream to the same terminal)."""
     if not sys.stderr.isatty() or os.environ.get("NO_PROGRESS"):
@@ -285,17 +298,17 @@ def with_progress(events: Any, paths: tuple[str, ...], stats: Any, streaming: bo
             total += os.path.getsize(path) if os.path.isfile(path) else 0
     if total < 20 * 1024 * 1024:
         return events
-    return _progress(events, stats)
+    return _progress(events, stats, every)
 
 
-def _progress(events: Any, stats: Any) -> Any:
+def _progress(events: Any, stats: Any, every: int) -> Any:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, transient=True, console=make_console(False, stderr=True)) as bar:
         task = bar.add_task("decoding", total=None)
         for index, event in enumerate(events):
-            if index % 5000 == 0:
+            if index % every == 0:
                 bar.update(task, description=f"decoding: {stats.read:,} records read")
             yield event
 
@@ -312,11 +325,14 @@ FORMATS = ("table", "json", "csv")
 @click.option("--fields", metavar="KEYS", help="Comma-separated columns/keys to print.")
 @click.option("--limit", type=click.IntRange(min=0), help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes for large .evtx files (default: one per core).")
 @click.option("--stats", "show_stats", is_flag=True,
               help="Always print the record accounting on stderr.")
 @no_color_option
 def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
-           count_only: bool, show_stats: bool, no_color: bool, **options: Any) -> None:
+           count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
+           **options: Any) -> None:
     """Decode .evtx files and XML exports into a table, JSON Lines or CSV.
 
     Inputs are files, directories (their .evtx and .xml files) or - for stdin; the format is
@@ -340,14 +356,30 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
                 f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}",
                 param_hint="--fields")
     run = Run(paths, options)
-    events = run.events(streaming=not count_only)
-    if limit is not None:
-        events = islice(events, limit)
-    if count_only:
-        click.echo(sum(1 for _ in events))
+    fmt = "count" if count_only else choose_format(fmt, ("table", "json"))
+    if limit is None and fmt in ("json", "csv", "count"):
+        # Whole-file output: large .evtx files are decoded on every core, in order.
+        from functools import partial
+
+        from wcfevents.output import csv as csv_output
+        from wcfevents.output import discard, jsonl
+
+        out = sys.stdout.buffer
+        if fmt == "csv":
+            out.write(csv_output.header(selected))
+        encode = {"json": partial(jsonl.encode, fields=selected),
+                  "csv": partial(csv_output.encode, fields=selected), "count": discard}[fmt]
+        for block in run.encoded(encode, jobs):
+            out.write(block)
+        if fmt == "count":
+            click.echo(run.stats.matched)
     else:
-        fmt = choose_format(fmt, ("table", "json"))
-        if fmt == "json":
+        events = run.events(streaming=True)
+        if limit is not None:
+            events = islice(events, limit)
+        if fmt == "count":
+            click.echo(sum(1 for _ in events))
+        elif fmt == "json":
             from wcfevents.output import jsonl
 
             jsonl.write(events, sys.stdout.buffer, selected)

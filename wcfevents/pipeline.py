@@ -42,6 +42,20 @@ class Stats:
     unknown_loss: int = 0  # damaged parts whose record count cannot be told
     damage: list[Damage] = field(default_factory=list)
 
+    def add_damage(self, damage: Damage) -> None:
+        self.damaged += 1
+        if damage.lost is None:
+            self.unknown_loss += 1
+        else:
+            self.lost += damage.lost
+        self.damage.append(damage)
+
+    def add_counts(self, other: Stats) -> None:
+        """Counts of a part of one input decoded elsewhere (its damage is reported separately)."""
+        self.read += other.read
+        self.matched += other.matched
+        self.filtered += other.filtered
+
     @property
     def complete(self) -> bool:
         return self.unreadable == 0 and self.damaged == 0
@@ -141,6 +155,25 @@ def read(
     catalog: Catalog | None = None,
 ) -> Iterator[Event]:
     """Enriched events of every input that match the filters, in input order."""
+    return read_inputs(expand(paths), filters, engine=engine, input_format=input_format,
+                       strict=strict, stats=stats, on_damage=on_damage,
+                       on_unreadable=on_unreadable, catalog=catalog)
+
+
+def read_inputs(
+    sources: Iterable[Input],
+    filters: Filters | None = None,
+    *,
+    engine: str = "auto",
+    input_format: str = "auto",
+    strict: bool = False,
+    stats: Stats | None = None,
+    on_damage: Callable[[Damage], None] | None = None,
+    on_unreadable: Callable[[InputError], None] | None = None,
+    catalog: Catalog | None = None,
+    reader: Reader | None = None,
+) -> Iterator[Event]:
+    """`read` over inputs already expanded; `reader` overrides the one detection would pick."""
     catalog = catalog or load_catalog()
     stats = stats if stats is not None else Stats()
     filters = filters or Filters()
@@ -148,26 +181,24 @@ def read(
     quick = filters.quick()
 
     def report(damage: Damage) -> None:
-        stats.damaged += 1
-        if damage.lost is None:
-            stats.unknown_loss += 1
-        else:
-            stats.lost += damage.lost
-        stats.damage.append(damage)
+        stats.add_damage(damage)
         if on_damage:
             on_damage(damage)
 
-    for source in expand(paths):
+    for source in sources:
         stats.inputs += 1
         temporary: Path | None = None
         try:
-            fmt = detect(source) if input_format == "auto" else (
-                "evtx" if input_format == "evtx" else "xml")
-            if fmt == "evtx" and source.path is None:
-                source = spooled(source)
-                temporary = source.path
-            reader = make_reader(fmt, engine, input_format, strict)
-            for event in reader.events(source, report, quick):
+            if reader is None:
+                fmt = detect(source) if input_format == "auto" else (
+                    "evtx" if input_format == "evtx" else "xml")
+                if fmt == "evtx" and source.path is None:
+                    source = spooled(source)
+                    temporary = source.path
+                chosen = make_reader(fmt, engine, input_format, strict)
+            else:
+                chosen = reader
+            for event in chosen.events(source, report, quick):
                 stats.read += 1
                 if event is None or (raw_check is not None and not raw_check(event)):
                     stats.filtered += 1

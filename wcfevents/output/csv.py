@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
@@ -23,13 +24,28 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def write(events: Iterable[Event], out: IO[str], fields: Sequence[str] | None = None) -> int:
+def header(fields: Sequence[str] | None = None) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(list(fields or EVENT_KEYS))
+    return buffer.getvalue().encode("utf-8")
+
+
+def encode(events: Iterable[Event], fields: Sequence[str] | None = None) -> bytes:
+    """Rows (no header) for some events as one block of bytes (for worker processes)."""
     columns = list(fields or EVENT_KEYS)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    count = 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     for event in events:
         record = event.to_dict()
         writer.writerow([cell(record[c]) for c in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def write(events: Iterable[Event], out: IO[str], fields: Sequence[str] | None = None) -> int:
+    """A header row, then a row per event."""
+    out.write(header(fields).decode("utf-8"))
+    count = 0
+    for event in events:
+        out.write(encode((event,), fields).decode("utf-8"))
         count += 1
     return count

@@ -124,10 +124,16 @@ def parse_chunk_header(index: int, offset: int, header: bytes, data: bytes | Non
     )
 
 
-def scan_chunks(fh: BinaryIO, with_data_crc: bool = True) -> Iterator[ChunkInfo]:
-    """Every chunk on disk, whatever the file header's count says."""
-    index = 0
-    while True:
+def chunks_on_disk(size: int) -> int:
+    """How many chunks a file of `size` bytes holds, a partial last one included."""
+    return max(0, -(-(size - FILE_HEADER_SIZE) // CHUNK_SIZE))
+
+
+def scan_chunks(fh: BinaryIO, with_data_crc: bool = True, start: int = 0,
+                end: int | None = None) -> Iterator[ChunkInfo]:
+    """Every chunk on disk (from `start` up to `end`), whatever the file header's count says."""
+    index = start
+    while end is None or index < end:
         offset = FILE_HEADER_SIZE + index * CHUNK_SIZE
         fh.seek(offset)
         header = fh.read(CHUNK_HEADER_SIZE)

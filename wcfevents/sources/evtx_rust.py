@@ -18,8 +18,10 @@ import orjson
 
 from wcfevents.model import Event, canonical_activity, canonical_guid, empty_to_none, parse_int
 from wcfevents.sources import Damage, DamageReport, Input, InputError, QuickCheck
+from wcfevents.sources.chunk_range import open_window
 from wcfevents.sources.evtx_layout import (
     ChunkInfo,
+    chunks_on_disk,
     missing_tail,
     read_file_header,
     record_time,
@@ -35,9 +37,11 @@ class RustEvtxReader:
 
     name = "rust"
 
-    def __init__(self, threads: int = 0, strict: bool = False) -> None:
+    def __init__(self, threads: int = 0, strict: bool = False,
+                 chunks: tuple[int, int] | None = None) -> None:
         self.threads = threads
         self.strict = strict  # drop chunks whose checksum fails instead of decoding them
+        self.window = chunks  # read only chunks start ≤ i < end (a part of a large file)
 
     def events(self, source: Input, report: DamageReport,
                quick: QuickCheck | None = None) -> Iterator[Event | None]:
@@ -50,10 +54,17 @@ class RustEvtxReader:
             if header is None:
                 raise InputError(f"{source.name}: not an .evtx file (no ElfFile signature)")
             size = fh.seek(0, 2)
-            chunks = list(scan_chunks(fh))
-        tally = ChunkTally(chunks)
+            total = chunks_on_disk(size)
+            start, end = self.window or (0, total)
+            # One chunk more on each side: a damaged chunk's loss is told by its neighbours.
+            context = list(scan_chunks(fh, start=max(0, start - 1), end=end + 1))
+            chunks = [c for c in context if start <= c.index < end]
+        tally = ChunkTally(chunks, first_chunk=start, context=context)
+        target: Any = str(source.path)
+        if self.window is not None:
+            target = open_window(source.path, start, end)
         parser = evtx.PyEvtxParser(
-            str(source.path), number_of_threads=self.threads,
+            target, number_of_threads=self.threads,
             validate_checksums=self.strict, skip_errors=True,
         )
         name = source.name
@@ -79,7 +90,9 @@ class RustEvtxReader:
         yield from self._salvage(source, tally, tally.chunks, report)
         for damage in tally.damage(name):
             report(damage)
-        lost = missing_tail(header, chunks)
+        if self.window is not None:
+            target.close()
+        lost = missing_tail(header, chunks) if end >= total else 0
         if lost:
             report(Damage(name, size, f"the file ends before {lost} more records its header "
                           "counts (cut short?)", lost))
@@ -107,7 +120,10 @@ class RustEvtxReader:
 class ChunkTally:
     """Which records each chunk gave, to say how many each damaged chunk lost."""
 
-    def __init__(self, chunks: list[ChunkInfo]) -> None:
+    def __init__(self, chunks: list[ChunkInfo], first_chunk: int = 0,
+                 context: list[ChunkInfo] | None = None) -> None:
+        self.first_chunk = first_chunk  # the parser numbers chunks from the window's start
+        self.context = context or chunks
         self.chunks = sorted(
             (c for c in chunks if c.expected_records), key=lambda c: c.first_record_id
         )
@@ -164,7 +180,7 @@ class ChunkTally:
             if chunk.index in self.salvaged:
                 lost: int | None = 0  # the salvage reported each damaged stretch itself
             else:
-                expected = records_in(chunk, self.all_chunks)
+                expected = records_in(chunk, self.context)
                 lost = None if expected is None else max(0, expected - read)
             if read:
                 detail = f"chunk {chunk.index}: {problem}; {read} records decoded from it"
@@ -175,7 +191,7 @@ class ChunkTally:
             yield Damage(name, chunk.offset, detail, lost)
         for message in self.parser_errors:
             match = _CHUNK_NUMBER.search(message)
-            number = int(match.group(1)) if match else None
+            number = int(match.group(1)) + self.first_chunk if match else None
             if number is not None and number in explained:
                 continue
             if number is None and self.salvaged:
@@ -187,12 +203,17 @@ class ChunkTally:
             yield Damage(name, offset, text, None)
 
 
+_QUICK = re.compile(r'"EventID":(?:\{"#attributes":\{[^}]*\},"#text":)?(\d+)'
+                    r'(?:,"Version":\d+)?,"Level":(\d+)')
 _EVENT_ID = re.compile(r'"EventID":(?:\{"#attributes":\{[^}]*\},"#text":)?(\d+)')
 _LEVEL = re.compile(r'"Level":(\d+)')
 
 
 def quick_fields(data: str) -> tuple[int | None, int | None]:
     """Event ID and level read off the record's JSON text, without parsing the rest."""
+    both = _QUICK.search(data)
+    if both:  # the usual order, EventID then (Version and) Level: one search
+        return int(both.group(1)), int(both.group(2))
     event_id = _EVENT_ID.search(data)
     level = _LEVEL.search(data)
     return (int(event_id.group(1)) if event_id else None, int(level.group(1)) if level else None)
@@ -201,56 +222,71 @@ def quick_fields(data: str) -> tuple[int | None, int | None]:
 # -- JSON record → Event ----------------------------------------------------------------------
 
 
+_NO_ATTRS: dict[str, Any] = {}
+
+
 def _attrs(node: Any) -> dict[str, Any]:
-    if isinstance(node, dict):
-        return node.get("#attributes") or {}
-    return {}
+    if type(node) is dict:
+        return node.get("#attributes") or _NO_ATTRS
+    return _NO_ATTRS
 
 
-def _text(node: Any) -> Any:
-    if isinstance(node, dict):
-        return node.get("#text")
-    return node
+def _number(node: Any) -> int | None:
+    """An element's number: the parser gives most as JSON numbers already."""
+    if type(node) is int:
+        return node
+    if type(node) is dict:
+        node = node.get("#text")
+    return parse_int(node)
+
+
+def _string(node: Any) -> str | None:
+    if type(node) is dict:
+        node = node.get("#text")
+    return node if node and not (type(node) is str and node.isspace()) else None
 
 
 def event_from_json(raw: dict[str, Any], source: str) -> Event:
     """Map one `records_json()` item (serde-style XML-as-JSON) to an Event."""
     doc = orjson.loads(raw["data"])
-    root = doc.get("Event") or {}
-    system = root.get("System") or {}
-    provider = _attrs(system.get("Provider"))
-    correlation = _attrs(system.get("Correlation"))
-    execution = _attrs(system.get("Execution"))
-    event_id_node = system.get("EventID")
+    root = doc.get("Event") or _NO_ATTRS
+    system = root.get("System") or _NO_ATTRS
+    get = system.get
+    provider = _attrs(get("Provider"))
+    correlation = _attrs(get("Correlation"))
+    execution = _attrs(get("Execution"))
+    event_id_node = get("EventID")
     extra: dict[str, Any] = {}
     qualifiers = _attrs(event_id_node).get("Qualifiers")
     if qualifiers not in (None, ""):
         extra["qualifiers"] = parse_int(qualifiers)
-    for key in ("ProcessorID", "SessionID", "KernelTime", "UserTime"):
-        if execution.get(key) not in (None, ""):
-            extra[key] = parse_int(execution[key])
-    user = _attrs(system.get("Security")).get("UserID")
-    if user:
-        extra["UserID"] = user
-    created = _attrs(system.get("TimeCreated")).get("SystemTime")
-    record_id = parse_int(_text(system.get("EventRecordID")))
+    if len(execution) > 2:
+        for key in ("ProcessorID", "SessionID", "KernelTime", "UserTime"):
+            if execution.get(key) not in (None, ""):
+                extra[key] = parse_int(execution[key])
+    security = get("Security")
+    if security:
+        user = _attrs(security).get("UserID")
+        if user:
+            extra["UserID"] = user
+    record_id = _number(get("EventRecordID"))
     if record_id is None:
         record_id = raw.get("event_record_id")
     return Event(
         record_id=record_id,
-        timestamp=record_time(created, raw["timestamp"]),
-        provider=empty_to_none(provider.get("Name")),
+        timestamp=record_time(_attrs(get("TimeCreated")).get("SystemTime"), raw["timestamp"]),
+        provider=_string(provider.get("Name")),
         provider_guid=canonical_guid(provider.get("Guid")),
-        event_id=parse_int(_text(event_id_node)),
-        version=parse_int(_text(system.get("Version"))),
-        level_value=parse_int(_text(system.get("Level"))),
-        task_id=parse_int(_text(system.get("Task"))),
-        opcode_id=parse_int(_text(system.get("Opcode"))),
-        keywords_mask=parse_int(_text(system.get("Keywords"))),
-        channel=empty_to_none(_text(system.get("Channel"))),
-        computer=empty_to_none(_text(system.get("Computer"))),
-        process_id=parse_int(execution.get("ProcessID")),
-        thread_id=parse_int(execution.get("ThreadID")),
+        event_id=_number(event_id_node),
+        version=_number(get("Version")),
+        level_value=_number(get("Level")),
+        task_id=_number(get("Task")),
+        opcode_id=_number(get("Opcode")),
+        keywords_mask=parse_int(_string(get("Keywords"))),
+        channel=_string(get("Channel")),
+        computer=_string(get("Computer")),
+        process_id=_number(execution.get("ProcessID")),
+        thread_id=_number(execution.get("ThreadID")),
         activity_id=canonical_activity(correlation.get("ActivityID")),
         related_activity_id=canonical_activity(correlation.get("RelatedActivityID")),
         data=payload(root),

@@ -1,0 +1,155 @@
+"""Decoding large .evtx files on every core: windows of chunks decoded by worker processes.
+
+Chunks are self-contained, so a file splits into windows of chunks that worker processes decode,
+filter, enrich and encode on their own; the parent writes their output in file order. At most a
+few windows are in flight, so memory stays bounded however large the file and however slow the
+reader of the output. Inputs that are small, XML, or read by the python engine go through the
+ordinary one-process pipeline.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from wcfevents.filters import Filters
+from wcfevents.model import Event
+from wcfevents.pipeline import Stats, detect, expand, read_inputs
+from wcfevents.sources import Damage, Input, InputError
+from wcfevents.sources.evtx_layout import chunks_on_disk
+
+Encoder = Callable[[Iterable[Event]], bytes]
+WINDOW_CHUNKS = 64  # 4 MiB of .evtx a task
+BATCH_EVENTS = 2000  # events encoded at a time on the one-process path
+
+
+@dataclass
+class Window:
+    """One task: chunks start ≤ i < end of one file."""
+
+    path: Path
+    name: str
+    start: int
+    end: int
+    filters: Filters
+    strict: bool
+    encode: Encoder
+
+
+@dataclass
+class Result:
+    output: bytes
+    stats: Stats
+    damage: list[Damage] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+def _quiet_worker() -> None:
+    """Ctrl-C is the parent's to handle; workers just stop when it ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def decode_window(window: Window) -> Result:
+    """Decode, filter, enrich and encode one window (runs in a worker process)."""
+    from wcfevents.sources.evtx_rust import RustEvtxReader
+
+    stats = Stats()
+    errors: list[str] = []
+    events = read_inputs(
+        [Input(window.name, window.path)], window.filters, stats=stats,
+        on_damage=lambda d: None, on_unreadable=lambda e: errors.append(str(e)),
+        reader=RustEvtxReader(strict=window.strict, chunks=(window.start, window.end)),
+    )
+    output = window.encode(events)
+    return Result(output, stats, list(stats.damage), errors)
+
+
+def windows_of(source: Input, engine: str, input_format: str, workers: int,
+               window_chunks: int) -> list[tuple[int, int]] | None:
+    """The chunk windows to split an input into, or None when it is not worth it."""
+    if workers < 2 or engine == "python" or input_format not in ("auto", "evtx"):
+        return None
+    if source.path is None or source.stream is not None:
+        return None
+    try:
+        if detect(source) != "evtx":
+            return None
+        total = chunks_on_disk(source.path.stat().st_size)
+    except (InputError, OSError):
+        return None  # the one-process path reports it
+    if total < 2 * window_chunks:
+        return None
+    return [(start, min(start + window_chunks, total))
+            for start in range(0, total, window_chunks)]
+
+
+def encoded(
+    paths: Iterable[str],
+    filters: Filters,
+    encode: Encoder,
+    *,
+    engine: str = "auto",
+    input_format: str = "auto",
+    strict: bool = False,
+    stats: Stats,
+    on_damage: Callable[[Damage], None] | None = None,
+    on_unreadable: Callable[[InputError], None] | None = None,
+    workers: int | None = None,
+    window_chunks: int = WINDOW_CHUNKS,
+) -> Iterator[bytes]:
+    """The encoded output of every input, in order, as `decode` writes it."""
+    workers = workers or default_workers()
+    for source in expand(paths):
+        windows = windows_of(source, engine, input_format, workers, window_chunks)
+        if windows is None:
+            events = read_inputs([source], filters, engine=engine, input_format=input_format,
+                                 strict=strict, stats=stats, on_damage=on_damage,
+                                 on_unreadable=on_unreadable)
+            while batch := list(islice(events, BATCH_EVENTS)):
+                yield encode(batch)
+            continue
+        stats.inputs += 1
+        assert source.path is not None
+        tasks = (Window(source.path, source.name, start, end, filters, strict, encode)
+                 for start, end in windows)
+        failed = False
+        for result in _run(tasks, workers):
+            stats.add_counts(result.stats)
+            for damage in result.damage:
+                stats.add_damage(damage)
+                if on_damage:
+                    on_damage(damage)
+            if result.errors and not failed:
+                failed = True
+                stats.unreadable += 1
+                error = InputError(result.errors[0])
+                if on_unreadable is None:
+                    raise error
+                on_unreadable(error)
+            yield result.output
+
+
+def _run(tasks: Iterator[Window], workers: int) -> Iterator[Result]:
+    """Results in task order, with at most two tasks a worker in flight."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with context.Pool(workers, initializer=_quiet_worker) as pool:
+        pending: deque = deque()
+        for task in islice(tasks, workers * 2):
+            pending.append(pool.apply_async(decode_window, (task,)))
+        while pending:
+            result = pending.popleft().get()
+            for task in islice(tasks, 1):
+                pending.append(pool.apply_async(decode_window, (task,)))
+            yield result
