@@ -15,15 +15,18 @@ import cProfile
 import datetime as dt
 import hashlib
 import importlib.metadata
+import io
 import json
 import multiprocessing
 import os
 import platform
 import pstats
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT  # the package source measured: the working tree, or a --snapshot export
 DOC = ROOT / "docs" / "performance.md"
 DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "wcfevents-bench"
 EVENT_TAG = "{http://schemas.microsoft.com/win/2004/08/events/event}Event"
@@ -58,11 +62,15 @@ TARGETS = {  # name: (comparison, value, unit)
 
 @dataclass
 class Sample:
-    """One run: wall seconds, CPU seconds (user + sys), peak RSS in bytes (children only)."""
+    """One run: wall and CPU (user + sys) seconds; for children, memory in bytes: the largest
+    process's ru_maxrss, and the sampled peak of RSS and PSS summed over the process tree."""
 
     wall: float
     cpu: float
     rss: int | None = None
+    tree_rss: int | None = None
+    tree_pss: int | None = None
+    processes: int | None = None
 
 
 @dataclass
@@ -91,28 +99,129 @@ class Measurement:
 
     @property
     def peak_rss(self) -> int | None:
-        values = [s.rss for s in self.samples if s.rss is not None]
+        """Peak memory of a run: the summed tree RSS, or the largest process if larger."""
+        values = [max(s.rss, s.tree_rss or 0) for s in self.samples if s.rss is not None]
         return max(values) if values else None
+
+    def _max(self, name: str) -> int | None:
+        values = [getattr(s, name) for s in self.samples if getattr(s, name) is not None]
+        return max(values) if values else None
+
+    @property
+    def memory(self) -> Memory | None:
+        peak = self.peak_rss
+        if peak is None:
+            return None
+        return Memory(peak, self._max("rss") or 0, self._max("tree_pss"),
+                      self._max("processes") or 1)
+
+
+@dataclass
+class Memory:
+    """Peak memory over the runs of one measurement, in bytes."""
+
+    peak: int  # summed RSS of the process tree (or the largest process, if larger)
+    largest: int  # the largest single process (ru_maxrss)
+    pss: int | None  # summed PSS: shared pages counted once
+    processes: int  # most processes seen at once
 
 
 def median_of(samples: list[Sample]) -> float:
     return statistics.median(s.wall for s in samples)
 
 
-def child(argv: list[str], stderr_path: Path | None = None) -> tuple[Sample, int]:
-    """Run argv with stdout to /dev/null in a fresh child; its own wall, CPU and peak RSS."""
+def median_cpu(samples: list[Sample]) -> float:
+    return statistics.median(s.cpu for s in samples)
+
+
+# Linux folds the pre-exec memory of a process into its ru_maxrss: a child forked (or vforked,
+# as posix_spawn and subprocess do) straight from this process would report this process's own
+# peak. So a small launcher forks and execs the command and reports the child's usage from wait4.
+_LAUNCHER = """
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(report, "w") as out:
+    out.write(f"{wall} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} "
+              f"{os.waitstatus_to_exitcode(status)}")
+"""
+
+
+SAMPLE_INTERVAL = 0.1  # seconds between samples of a child's process tree
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below pid (Linux /proc/PID/task/TID/children)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                kids = Path(f"/proc/{current}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for kid in map(int, kids):
+                found.append(kid)
+                todo.append(kid)
+    return found
+
+
+def _tree_memory(pid: int) -> tuple[int, int, int]:
+    """Summed RSS and PSS (bytes) and the number of processes below pid, right now."""
+    rss = pss = count = 0
+    for kid in _descendants(pid):
+        try:
+            text = Path(f"/proc/{kid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        count += 1
+        for line in text.splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1]) * 1024
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1]) * 1024
+    return rss, pss, count
+
+
+def child(argv: list[str], stderr_path: Path | None = None,
+          sample: bool = True) -> tuple[Sample, int]:
+    """Run argv with stdout to /dev/null in a fresh child: its wall and CPU, its largest
+    process's peak RSS, and (with `sample`) the peak of its process tree every 100 ms."""
     actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
     if stderr_path is not None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         actions.append((os.POSIX_SPAWN_OPEN, 2, str(stderr_path), flags, 0o600))
     env = dict(os.environ, NO_PROGRESS="1", NO_COLOR="1")
-    started = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    sample = Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
-    return sample, code
+    with tempfile.NamedTemporaryFile(prefix="wcfevents-bench-", suffix=".usage") as handle:
+        launcher = [sys.executable, "-S", "-c", _LAUNCHER, handle.name, *argv]
+        pid = os.posix_spawn(sys.executable, launcher, env, file_actions=actions)
+        tree_rss = tree_pss = processes = 0
+        while True:
+            done, status, _ = os.wait4(pid, 0 if not sample else os.WNOHANG)
+            if done:
+                break
+            rss, pss, count = _tree_memory(pid)  # the launcher itself is not counted
+            tree_rss, tree_pss = max(tree_rss, rss), max(tree_pss, pss)
+            processes = max(processes, count)
+            time.sleep(SAMPLE_INTERVAL)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"launcher failed for {argv}")
+        wall, cpu, maxrss, code = Path(handle.name).read_text().split()
+    result = Sample(float(wall), float(cpu), int(maxrss) * 1024, tree_rss or None,
+                    tree_pss or None, processes or None)
+    return result, int(code)
 
 
 def in_process(func: Callable[[], int]) -> tuple[Sample, int]:
@@ -207,14 +316,14 @@ GENERATOR_FILES = (
 )
 
 
-def fingerprint(paths: Iterable[str]) -> str:
-    """A short hash of the .py/.json files under `paths` (relative to the repository)."""
+def fingerprint(paths: Iterable[str], source: Path) -> str:
+    """A short hash of the .py/.json files under `paths` (relative to the source tree)."""
     digest = hashlib.sha256()
     for top in paths:
-        base = ROOT / top
+        base = source / top
         for path in sorted([base] if base.is_file() else base.rglob("*")):
             if path.is_file() and path.suffix in (".py", ".json"):
-                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+                digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -222,11 +331,11 @@ def _meta_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic(path: Path, write: Callable[[Path], None], source: Path) -> None:
     """Write to a temporary name and rename, so an interrupted run leaves no half file; a
     sidecar records when and by which generator source the file was made."""
     partial = path.with_name(path.name + ".partial")
-    generator = fingerprint(GENERATOR_FILES)
+    generator = fingerprint(GENERATOR_FILES, source)
     write(partial)
     partial.replace(path)
     meta = {"generator": generator, "date": dt.datetime.now(dt.timezone.utc).isoformat()}
@@ -246,16 +355,16 @@ def provenance(path: Path, current: str) -> str:
             f"({meta.get('generator')} != {current}); delete it to regenerate")
 
 
-def make_evtx(path: Path, count: int) -> str:
-    """An .evtx of `count` mixed records, by tools/make_large_trace.py."""
+def make_evtx(source: Path, path: Path, count: int) -> str:
+    """An .evtx of `count` mixed records, by tools/make_large_trace.py of the source tree."""
     def write(out: Path) -> None:
         subprocess.run(
-            [sys.executable, str(ROOT / "tools" / "make_large_trace.py"), "--count", str(count),
+            [sys.executable, str(source / "tools" / "make_large_trace.py"), "--count", str(count),
              "--out", str(out), "--scenario", "mix"],
             check=True, stdout=subprocess.DEVNULL,
         )
     started = time.perf_counter()
-    _atomic(path, write)
+    _atomic(path, write, source)
     return f"{path.name}: generated in {time.perf_counter() - started:.1f} s"
 
 
@@ -266,7 +375,7 @@ def _until_size(events: Iterator[Any], handle: BinaryIO, size: int) -> Iterator[
         yield event
 
 
-def make_xml(path: Path, count: int | None, size: int | None = None) -> str:
+def make_xml(source: Path, path: Path, count: int | None, size: int | None = None) -> str:
     """A tracerpt XML twin: the same mixed events (seed 0) written by testing.xml_writer.
 
     With `size`, events are written until the file reaches that many bytes.
@@ -282,7 +391,7 @@ def make_xml(path: Path, count: int | None, size: int | None = None) -> str:
             write_xml(events, handle, "tracerpt")
 
     started = time.perf_counter()
-    _atomic(path, write)
+    _atomic(path, write, source)
     return f"{path.name}: generated in {time.perf_counter() - started:.1f} s"
 
 
@@ -295,7 +404,7 @@ class Inputs:
     provenance: list[str]
 
 
-def prepare_inputs(data_dir: Path, sizes: list[int], xml_gb: bool) -> Inputs:
+def prepare_inputs(data_dir: Path, sizes: list[int], xml_gb: bool, source: Path) -> Inputs:
     """Generate the missing inputs (two at a time on two cores); reuse what exists."""
     data_dir.mkdir(parents=True, exist_ok=True)
     evtx_paths = {n: data_dir / f"mix-{n}.evtx" for n in sizes}
@@ -305,11 +414,11 @@ def prepare_inputs(data_dir: Path, sizes: list[int], xml_gb: bool) -> Inputs:
     jobs: list[tuple[float, Callable[..., str], tuple[Any, ...]]] = []
     for n in sizes:
         if not xml_paths[n].exists():
-            jobs.append((4.0 * n, make_xml, (xml_paths[n], n)))
+            jobs.append((4.0 * n, make_xml, (source, xml_paths[n], n)))
         if not evtx_paths[n].exists():
-            jobs.append((1.0 * n, make_evtx, (evtx_paths[n], n)))
+            jobs.append((1.0 * n, make_evtx, (source, evtx_paths[n], n)))
     if gb_path is not None and not gb_path.exists():
-        jobs.append((4.0 * 730_000, make_xml, (gb_path, None, XML_GB_BYTES)))
+        jobs.append((4.0 * 730_000, make_xml, (source, gb_path, None, XML_GB_BYTES)))
     jobs.sort(key=lambda job: -job[0])  # longest first, so two workers finish together
     generated: list[str] = []
     if jobs:
@@ -321,7 +430,7 @@ def prepare_inputs(data_dir: Path, sizes: list[int], xml_gb: bool) -> Inputs:
             for future in concurrent.futures.as_completed(futures):
                 generated.append(future.result())
                 print(f"  {generated[-1]}", flush=True)
-    current = fingerprint(GENERATOR_FILES)
+    current = fingerprint(GENERATOR_FILES, source)
     paths = [*evtx_paths.values(), *xml_paths.values(), *([gb_path] if gb_path else [])]
     origins = [provenance(path, current) for path in paths]
     for line in origins:
@@ -343,7 +452,7 @@ def _proc_field(path: str, name: str) -> str | None:
     return None
 
 
-def machine() -> dict[str, str]:
+def machine(snapshot: str | None) -> dict[str, str]:
     """Cores, memory, CPU model, Python, package versions, repository state, date."""
     info = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -361,6 +470,9 @@ def machine() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             info[name] = "not installed"
     git = ["git", "-C", str(ROOT)]
+    if snapshot is not None:
+        info["commit"] = f"{snapshot} (committed source, exported with git archive)"
+        return info
     try:
         head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
@@ -372,9 +484,21 @@ def machine() -> dict[str, str]:
     return info
 
 
-def code_state() -> str:
+def code_state(source: Path) -> str:
     """A fingerprint of the package source now (catches edits made during the run)."""
-    return fingerprint(["wcfevents"])
+    return fingerprint(["wcfevents"], source)
+
+
+def export_snapshot(rev: str) -> tuple[Path, str]:
+    """`wcfevents/` and `tools/` as committed at `rev`, in a temporary directory."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    target = Path(tempfile.mkdtemp(prefix="wcfevents-snapshot-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit,
+                              "wcfevents", "tools"], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target, commit
 
 
 def load() -> str:
@@ -411,7 +535,7 @@ def _where(filename: str, line: int, func: str) -> str:
             break
     else:
         try:
-            filename = str(Path(filename).resolve().relative_to(ROOT))
+            filename = str(Path(filename).resolve().relative_to(SOURCE))
         except ValueError:
             filename = Path(filename).name
     return f"{filename}:{line}({func})"
@@ -448,7 +572,7 @@ class Results:
     machine: dict[str, str]
     measurements: list[Measurement] = field(default_factory=list)
     ratios: list[tuple[str, str, float]] = field(default_factory=list)  # target, size, value
-    rss: list[tuple[str, int]] = field(default_factory=list)  # label, peak bytes
+    rss: list[tuple[str, Memory]] = field(default_factory=list)  # label, peak memory
     lookup: tuple[list[Sample], list[Sample]] | None = None
     profiles: list[Profile] = field(default_factory=list)
     selectivity: list[tuple[str, int, int]] = field(default_factory=list)
@@ -472,17 +596,20 @@ def run(args: argparse.Namespace) -> Results:
     repeats = args.repeats or (3 if args.quick else 5)
     large_repeats = args.large_repeats or min(repeats, 3)
     xml_gb = (not args.quick) if args.xml_gb is None else args.xml_gb
-    results = Results("quick" if args.quick else "full", machine(), load_start=load(),
-                      code_start=code_state())
+    results = Results("quick" if args.quick else "full", machine(args.snapshot_commit),
+                      load_start=load(), code_start=code_state(SOURCE))
     results.command = " ".join(["benchmarks/run.py", *sys.argv[1:]])
-    inputs = prepare_inputs(args.data_dir, sizes, xml_gb)
+    inputs = prepare_inputs(args.data_dir, sizes, xml_gb, SOURCE)
     results.generated = inputs.generated
     results.provenance = inputs.provenance
     scratch = Path(tempfile.mkdtemp(prefix="wcfevents-bench-"))
     add = results.measurements.append
 
     def say(m: Measurement) -> None:
-        rss = f", peak RSS {m.peak_rss / 1e6:.0f} MB" if m.peak_rss else ""
+        memory = m.memory
+        rss = f", peak RSS {memory.peak / 1e6:.0f} MB" if memory else ""
+        if memory and memory.processes > 1:
+            rss += f" over {memory.processes} processes"
         print(f"  ({m.key}) {m.label} [{m.input}]: {m.wall:.2f} s median of "
               f"{len(m.samples)}, {m.rate:,.0f} records/s{rss}", flush=True)
 
@@ -543,8 +670,8 @@ def run(args: argparse.Namespace) -> Results:
         ]
         scope = "" if n >= 1_000_000 else " (target is for 1M records)"
         for m in (b, f):
-            if m.peak_rss is not None:
-                results.rss.append((f"{m.key} {m.input}{scope}", m.peak_rss))
+            if m.memory is not None:
+                results.rss.append((f"{m.key} {m.input}{scope}", m.memory))
 
     if inputs.xml_gb is not None:
         size = inputs.xml_gb.stat().st_size
@@ -556,15 +683,16 @@ def run(args: argparse.Namespace) -> Results:
                         runs.samples, note=note)
         add(g)
         say(g)
-        if g.peak_rss is not None:
-            results.rss.append((f"f {inputs.xml_gb.name} ({size / 1e9:.2f} GB)", g.peak_rss))
+        if g.memory is not None:
+            results.rss.append((f"f {inputs.xml_gb.name} ({size / 1e9:.2f} GB)", g.memory))
 
     print(f"lookup ({LOOKUP_RUNS} runs each, interleaved), load {load()}", flush=True)
     results.lookup = lookup_runs()
     lookup, python = results.lookup
     print(f"  (h) wcfevents lookup {SELECTIVE_ID} --format json: "
-          f"{median_of(lookup) * 1000:.0f} ms median; python -c pass: "
-          f"{median_of(python) * 1000:.0f} ms", flush=True)
+          f"{median_of(lookup) * 1000:.0f} ms median (CPU {median_cpu(lookup) * 1000:.0f} ms); "
+          f"python -c pass: {median_of(python) * 1000:.0f} ms "
+          f"(CPU {median_cpu(python) * 1000:.0f} ms)", flush=True)
 
     print(f"profiles (cProfile, {_size_label(sizes[0])} records), load {load()}", flush=True)
     for path in (inputs.evtx[sizes[0]], inputs.xml[sizes[0]]):
@@ -573,7 +701,7 @@ def run(args: argparse.Namespace) -> Results:
         print(f"  {path.name}: {prof.total:.1f} s under the profiler; top: "
               f"{prof.rows[0].function} {prof.rows[0].share:.0%}", flush=True)
     results.load_end = load()
-    results.code_end = code_state()
+    results.code_end = code_state(SOURCE)
     if results.code_end != results.code_start:
         print("warning: the package source changed during the run; figures mix versions",
               flush=True)
@@ -590,12 +718,12 @@ def lookup_runs() -> tuple[list[Sample], list[Sample]]:
     """(h) `wcfevents lookup 4031 --format json` and `python -c pass`, interleaved."""
     lookup_argv = [*wcfevents_command(), "lookup", SELECTIVE_ID, "--format", "json"]
     python_argv = [sys.executable, "-c", "pass"]
-    child(lookup_argv)  # warm the .pyc and page caches; not counted
-    child(python_argv)
+    child(lookup_argv, sample=False)  # warm the .pyc and page caches; not counted
+    child(python_argv, sample=False)
     lookup, python = [], []
     for _ in range(LOOKUP_RUNS):
-        lookup.append(child(lookup_argv)[0])
-        python.append(child(python_argv)[0])
+        lookup.append(child(lookup_argv, sample=False)[0])
+        python.append(child(python_argv, sample=False)[0])
     return lookup, python
 
 
@@ -621,19 +749,25 @@ def _target_text(name: str) -> str:
 def table_rows(results: Results) -> list[list[str]]:
     rows = []
     for m in results.measurements:
-        rss = f"{m.peak_rss / 1e6:.0f}" if m.peak_rss else ""
-        extra = f"{m.records:,}"
-        rows.append([m.key, m.label, m.input, extra, f"{m.wall:.2f}", f"{m.cpu:.2f}",
-                     f"{m.rate:,.0f}", rss, m.note])
+        memory = m.memory
+        rss = f"{memory.peak / 1e6:.0f}" if memory else ""
+        procs = str(memory.processes) if memory else ""
+        rows.append([m.key, m.label, m.input, f"{m.records:,}", f"{m.wall:.2f}",
+                     f"{m.cpu:.2f}", f"{m.rate:,.0f}", rss, procs, m.note])
     return rows
 
 
 def target_rows(results: Results) -> list[list[str]]:
     rows = [[name, size, f"{value:,.2f}", _target_text(name), verdict(name, value)]
             for name, size, value in results.ratios]
-    for label, peak in results.rss:
-        rows.append(["peak RSS", label, f"{peak / 1e6:.0f} MB", _target_text("rss"),
-                     verdict("rss", peak / 1e6)])
+    for label, memory in results.rss:
+        detail = f"{memory.peak / 1e6:.0f} MB"
+        if memory.processes > 1:
+            pss = f"PSS {memory.pss / 1e6:.0f} MB, " if memory.pss else ""
+            detail += (f" ({memory.processes} processes: {pss}largest "
+                       f"{memory.largest / 1e6:.0f} MB)")
+        rows.append(["peak RSS", label, detail, _target_text("rss"),
+                     verdict("rss", memory.peak / 1e6)])
     if results.lookup:
         ms = median_of(results.lookup[0]) * 1000
         rows.append(["lookup", f"lookup {SELECTIVE_ID}", f"{ms:.0f} ms", _target_text("lookup"),
@@ -655,7 +789,7 @@ def render(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
 
 
 MEASURE_HEADERS = ["", "measurement", "input", "records", "wall s", "CPU s", "records/s",
-                   "peak RSS MB", "note"]
+                   "peak RSS MB", "procs", "note"]
 TARGET_HEADERS = ["target", "input", "measured", "target", "verdict"]
 
 
@@ -712,9 +846,15 @@ def write_doc(results: Results, path: Path) -> None:
         "",
         "## Figures",
         "",
-        "Wall and CPU seconds are medians of the runs; CPU is user + system of the child "
-        "(subprocess rows) or of this process (in-process rows); peak RSS is the largest "
-        "`ru_maxrss` of the runs, each run in a fresh child reaped with `wait4`.",
+        "Wall and CPU seconds are medians of the runs; CPU is user + system of the child and "
+        "the processes it waited for (subprocess rows) or of this process (in-process rows). "
+        "Each subprocess run is forked and reaped (`wait4`) by a small launcher, so the "
+        "benchmark's own memory is not counted in it. Peak RSS is the largest over the runs of "
+        "the RSS summed over the run's process tree (sampled every "
+        f"{SAMPLE_INTERVAL * 1000:.0f} ms from /proc), or of the largest single process's "
+        "`ru_maxrss` if that is larger; procs is the most processes seen at once. Summed RSS "
+        "counts pages shared between processes once per process, so for several processes "
+        "it overstates; the targets table also gives the summed PSS.",
         "",
         render(MEASURE_HEADERS, table_rows(results), True),
         "",
@@ -726,10 +866,12 @@ def write_doc(results: Results, path: Path) -> None:
         low, high = (min(s.wall for s in lookup) * 1000, max(s.wall for s in lookup) * 1000)
         parts += [
             f"Start-up: `wcfevents lookup {SELECTIVE_ID} --format json` "
-            f"{median_of(lookup) * 1000:.0f} ms median (min {low:.0f}, max {high:.0f}) "
-            "against `python -c pass` "
-            f"{median_of(python) * 1000:.0f} ms median, {LOOKUP_RUNS} interleaved runs each; "
-            "the decode rows above include one such start-up each.",
+            f"{median_of(lookup) * 1000:.0f} ms median (min {low:.0f}, max {high:.0f}; CPU "
+            f"{median_cpu(lookup) * 1000:.0f} ms) against `python -c pass` "
+            f"{median_of(python) * 1000:.0f} ms median (CPU {median_cpu(python) * 1000:.0f} "
+            f"ms), {LOOKUP_RUNS} interleaved runs each; the decode rows above include one such "
+            "start-up each. The target is on wall time, which other processes inflate; CPU time "
+            "much less so.",
             "",
         ]
     parts += ["## Where the time goes", "",
@@ -779,6 +921,7 @@ def write_doc(results: Results, path: Path) -> None:
         ".venv/bin/python benchmarks/run.py --quick      # 100k records, 3 runs each",
         ".venv/bin/python benchmarks/run.py              # 100k + 1M records and a 1 GiB XML",
         ".venv/bin/python benchmarks/run.py --data-dir /big/disk --repeats 7 --no-xml-gb",
+        ".venv/bin/python benchmarks/run.py --snapshot HEAD  # the committed code, not edits",
         "```",
         "",
         f"Inputs go to `--data-dir` (default `{DEFAULT_DATA_DIR}`), are generated once and "
@@ -802,10 +945,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xml-gb", action=argparse.BooleanOptionalAction, default=None,
                         help="decode a ~1 GiB tracerpt file too (default: on, off with --quick)")
     parser.add_argument("--doc", type=Path, default=DOC, help="markdown report to write")
+    parser.add_argument("--snapshot", metavar="REV",
+                        help="measure wcfevents as committed at REV (e.g. HEAD), not the working "
+                             "tree that others may be editing")
     args = parser.parse_args(argv)
     if args.data_dir.resolve().is_relative_to(ROOT):
         parser.error("--data-dir must be outside the repository")
-    results = run(args)
+    args.snapshot_commit = None
+    if args.snapshot:
+        global SOURCE
+        SOURCE, args.snapshot_commit = export_snapshot(args.snapshot)
+        # First on the path of this process, of every child and of the generator workers.
+        sys.path.insert(0, str(SOURCE))
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")]))
+        import wcfevents
+
+        if not Path(wcfevents.__file__).resolve().is_relative_to(SOURCE.resolve()):
+            parser.error(f"could not import the snapshot (got {wcfevents.__file__})")
+        print(f"measuring the source committed at {args.snapshot_commit} ({SOURCE})")
+    try:
+        results = run(args)
+    finally:
+        if args.snapshot_commit is not None:
+            shutil.rmtree(SOURCE, ignore_errors=True)
     print_results(results)
     write_doc(results, args.doc)
     print(f"wrote {args.doc}")
