@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from wcfevents.pipeline import Stats, read
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SMALL = ["activation-failure.evtx", "service-call.evtx", "throttling.evtx", "workflow.evtx"]
-REGRESSIONS = sorted((FIXTURES / "fuzz").glob("*.evtx"))
+REGRESSIONS = sorted(p for p in (FIXTURES / "fuzz").glob("*") if p.suffix in (".evtx", ".xml"))
 
 settings.register_profile("suite", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -92,8 +94,16 @@ def test_mutated_evtx_never_crashes_and_engines_agree(tmp_path_factory: Any, nam
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=[p.name for p in REGRESSIONS])
 def test_fuzz_regressions(path: Path) -> None:
-    for engine in ("rust", "python"):
-        decode(path, engine)
+    """Each once crashed or hung: now a clean run in bounded time, the damage reported."""
+    engines = ("rust", "python") if path.suffix == ".evtx" else ("auto",)
+    for engine in engines:
+        result = subprocess.run([sys.executable, "-m", "wcfevents", "decode", "--count",
+                                 "--engine", engine, str(path)],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert int(result.stdout) > 0
+        assert "lost" in result.stderr.splitlines()[-1]
 
 
 XML = ["service-call.wevtutil.xml", "service-call.tracerpt.xml", "activation-failure.toxml.xml"]

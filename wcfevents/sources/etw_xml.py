@@ -438,6 +438,7 @@ def _parse(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
 def _sessions(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
     """Run iterparse sessions over the feed, one more after each damaged stretch."""
     completed = 0  # events parsed so far
+    skipped = 0  # `<Event` start tags passed over as damaged; completed + skipped = tags behind
     damaged = 0
     session_start = 0
     first = True
@@ -466,7 +467,7 @@ def _sessions(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
                     event: Event | None = event_from_element(elem, name)
                 except Exception as exc:
                     event = None
-                    problem_at, line = feed.locate(completed)
+                    problem_at, line = feed.locate(completed + skipped)
                     report(Damage(name, problem_at, f"event at line {line} not decoded: {exc}", 1))
                 completed += 1
                 started = False
@@ -474,22 +475,27 @@ def _sessions(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
                 if parent is not None:
                     while elem.getprevious() is not None:
                         del parent[0]
-                feed.release(completed)
+                feed.release(completed + skipped)
                 if event is not None:
                     yield event
         except etree.XMLSyntaxError as exc:
             problem = _message(exc)
         if problem is None:
             break
-        here = feed.start(completed)
-        resume = completed + 1 if started else completed
+        index = completed + skipped
+        here = feed.start(index)
         if not started and here is not None and here <= session_start and not first:
-            resume = completed + 1  # the stretch was already reported; move past it
+            skipped += 1  # the stretch was already reported; move past it
         else:
             damaged += 1
-            report(_damage(feed, name, completed if here is not None else None, started, problem))
+            report(_damage(feed, name, index if here is not None else None, started, problem))
+            if started:
+                skipped += 1  # the broken event itself
         first = False
-        following = feed.start(resume)
+        following = feed.start(completed + skipped)
+        while following is not None and following <= session_start:
+            skipped += 1  # always move forward: never parse the same stretch twice
+            following = feed.start(completed + skipped)
         if following is None:
             break
         session_start = following
