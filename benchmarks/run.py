@@ -590,7 +590,8 @@ def _size_label(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
 
-def run(args: argparse.Namespace) -> Results:
+def run(args: argparse.Namespace, scratch: Path) -> Results:
+    """Every measurement, in order; `scratch` holds the children's stderr."""
     started = time.perf_counter()
     sizes = [100_000] if args.quick else [100_000, 1_000_000]
     repeats = args.repeats or (3 if args.quick else 5)
@@ -602,7 +603,6 @@ def run(args: argparse.Namespace) -> Results:
     inputs = prepare_inputs(args.data_dir, sizes, xml_gb, SOURCE)
     results.generated = inputs.generated
     results.provenance = inputs.provenance
-    scratch = Path(tempfile.mkdtemp(prefix="wcfevents-bench-"))
     add = results.measurements.append
 
     def say(m: Measurement) -> None:
@@ -965,7 +965,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"could not import the snapshot (got {wcfevents.__file__})")
         print(f"measuring the source committed at {args.snapshot_commit} ({SOURCE})")
     try:
-        results = run(args)
+        with tempfile.TemporaryDirectory(prefix="wcfevents-bench-") as scratch:
+            results = run(args, Path(scratch))
     finally:
         if args.snapshot_commit is not None:
             shutil.rmtree(SOURCE, ignore_errors=True)
