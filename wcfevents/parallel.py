@@ -50,9 +50,13 @@ class Result:
     errors: list[str] = field(default_factory=list)
 
 
+MAX_DEFAULT_WORKERS = 4  # each worker holds about 45 MB
+
+
 def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 def _quiet_worker() -> None:
@@ -69,7 +73,9 @@ def decode_window(window: Window) -> Result:
     events = read_inputs(
         [Input(window.name, window.path)], window.filters, stats=stats,
         on_damage=lambda d: None, on_unreadable=lambda e: errors.append(str(e)),
-        reader=RustEvtxReader(strict=window.strict, chunks=(window.start, window.end)),
+        # One parser thread a worker: the workers already use every core.
+        reader=RustEvtxReader(threads=1, strict=window.strict,
+                              chunks=(window.start, window.end)),
     )
     output = window.encode(events)
     return Result(output, stats, list(stats.damage), errors)

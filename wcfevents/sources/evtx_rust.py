@@ -132,12 +132,10 @@ class ChunkTally:
         self.all_chunks = chunks
         self.parser_errors: list[str] = []
         self.salvaged: set[int] = set()
+        self.positions = {known.index: position for position, known in enumerate(self.chunks)}
 
     def _position(self, chunk: ChunkInfo) -> int | None:
-        for position, known in enumerate(self.chunks):
-            if known.index == chunk.index:
-                return position
-        return None
+        return self.positions.get(chunk.index)
 
     def seen(self, record_id: int | None) -> int | None:
         """Count a record; returns the position of its chunk (None when no chunk claims it)."""
