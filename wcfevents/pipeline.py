@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wcfevents.catalog import Catalog
 from wcfevents.catalog import load as load_catalog
@@ -142,22 +143,10 @@ def spooled(source: Input) -> Input:
     return Input(source.name, Path(handle.name))
 
 
-def read(
-    paths: Iterable[str],
-    filters: Filters | None = None,
-    *,
-    engine: str = "auto",
-    input_format: str = "auto",
-    strict: bool = False,
-    stats: Stats | None = None,
-    on_damage: Callable[[Damage], None] | None = None,
-    on_unreadable: Callable[[InputError], None] | None = None,
-    catalog: Catalog | None = None,
-) -> Iterator[Event]:
-    """Enriched events of every input that match the filters, in input order."""
-    return read_inputs(expand(paths), filters, engine=engine, input_format=input_format,
-                       strict=strict, stats=stats, on_damage=on_damage,
-                       on_unreadable=on_unreadable, catalog=catalog)
+def read(paths: Iterable[str], filters: Filters | None = None, **options: Any) -> Iterator[Event]:
+    """Enriched events of every input that match the filters, in input order (the options are
+    those of `read_inputs`)."""
+    return read_inputs(expand(paths), filters, **options)
 
 
 def read_inputs(
