@@ -41,7 +41,12 @@ class PythonEvtxReader:
     def events(self, source: Input, report: DamageReport,
                quick: QuickCheck | None = None) -> Iterator[Event | None]:
         """Every record of every readable chunk (`quick` is left to the caller's filters)."""
-        from Evtx.Evtx import ChunkHeader
+        try:
+            from Evtx.Evtx import ChunkHeader
+        except ImportError:
+            raise InputError(f"{source.name}: the python engine needs python-evtx, which is not "
+                             "installed (on Windows it cannot sit beside the evtx package)"
+                             ) from None
         from lxml import etree
 
         if source.path is None:
