@@ -107,6 +107,10 @@ class RustEvtxReader:
         """
         from wcfevents.sources.evtx_python import PythonEvtxReader
 
+        try:
+            import Evtx.Evtx  # noqa: F401
+        except ImportError:
+            return  # no python-evtx (Windows): no salvage, the loss is reported as it is
         for chunk in chunks:
             if not tally.is_short(chunk, self.strict):
                 continue
