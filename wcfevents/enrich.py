@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from wcfevents.catalog import PROVIDER_GUID, PROVIDER_KEYWORD_BITS, Catalog, level_name
+from wcfevents.catalog import (
+    PROVIDER_GUID,
+    PROVIDER_KEYWORD_BITS,
+    Catalog,
+    CatalogEvent,
+    level_name,
+)
 from wcfevents.catalog import load as load_catalog
 from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
 from wcfevents.render import MISSING, render
@@ -48,33 +54,56 @@ def is_wcf(event: Event, catalog: Catalog) -> bool:
     return event.provider == catalog.provider_name
 
 
+# What enrichment derives from a record's fixed header fields, per distinct header: a trace
+# holds few distinct (ID, level, task, opcode, mask, channel) combinations and millions of records.
+_Header = tuple[str | None, str | None, str | None, list[str], str | None, CatalogEvent | None]
+_HEADERS: dict[tuple[Any, ...], _Header] = {}
+
+
+def _header(event: Event, catalog: Catalog) -> _Header:
+    key = (id(catalog), event.event_id, event.level_value, event.task_id, event.opcode_id,
+           event.keywords_mask, event.channel)
+    known = _HEADERS.get(key)
+    if known is not None:
+        return known
+    entry = catalog.by_id(event.event_id) if event.event_id is not None else None
+    task = catalog.task_name(event.task_id)
+    opcode = catalog.opcode_name(event.opcode_id, task)
+    mask = event.keywords_mask
+    keywords: list[str] = []
+    if mask is not None and mask & PROVIDER_KEYWORD_BITS:
+        keywords = catalog.keyword_names(mask)
+    elif entry is not None:
+        keywords = list(entry.keywords)
+    channel = event.channel
+    if not channel:
+        channel = (catalog.channel_from_mask(mask) if mask else None) or (
+            entry.channel if entry else None)
+    level = level_name(event.level_value)
+    if level is None and entry is not None:
+        level = entry.level
+    known = (level, task, opcode, keywords, channel, entry)
+    if len(_HEADERS) < 65536:
+        _HEADERS[key] = known
+    return known
+
+
 def enrich(event: Event, catalog: Catalog | None = None) -> Event:
     """Fill symbol, level, task, opcode, keywords, channel and message in place; returns event."""
     catalog = catalog or load_catalog()
-    event.level = level_name(event.level_value)
     if not is_wcf(event, catalog):
+        event.level = level_name(event.level_value)
         return event
     if event.provider is None:
         event.provider = catalog.provider_name
     if event.provider_guid is None:
         event.provider_guid = catalog.provider_guid
-    entry = catalog.by_id(event.event_id) if event.event_id is not None else None
-    event.task = catalog.task_name(event.task_id)
-    event.opcode = catalog.opcode_name(event.opcode_id, event.task)
-    mask = event.keywords_mask
-    if mask is not None and mask & PROVIDER_KEYWORD_BITS:
-        event.keywords = catalog.keyword_names(mask)
-    elif entry is not None:
-        event.keywords = list(entry.keywords)
-    if not event.channel:
-        event.channel = (catalog.channel_from_mask(mask) if mask else None) or (
-            entry.channel if entry else None
-        )
+    level, task, opcode, keywords, channel, entry = _header(event, catalog)
+    event.level, event.task, event.opcode, event.channel = level, task, opcode, channel
+    event.keywords = list(keywords)
     if entry is None:
         return event
     event.symbol = entry.symbol
-    if event.level is None:
-        event.level = entry.level
     data = event.data
     ordered: dict[str, Any] = {}
     for spec in entry.fields:
