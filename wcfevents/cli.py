@@ -56,15 +56,6 @@ def choose_format(fmt: str | None, allowed: tuple[str, ...]) -> str:
     return "table" if stdout_is_terminal() else allowed[1]
 
 
-def level_list(values: tuple[str, ...]) -> list[int]:
-    from wcfevents.catalog import UnknownName, level_value
-
-    try:
-        return [level_value(v) for part in values for v in part.split(",") if v.strip()]
-    except UnknownName as exc:
-        raise click.BadParameter(str(exc), param_hint="--level") from None
-
-
 def split_values(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for part in values for v in part.split(",") if v.strip()]
 
@@ -139,9 +130,13 @@ def catalog(keyword: tuple[str, ...], level: tuple[str, ...], channel: tuple[str
     """
     from wcfevents.catalog import UnknownName
     from wcfevents.catalog import load as load_catalog
+    from wcfevents.filters import FilterError, parse_levels
     from wcfevents.output import entries
 
-    levels = level_list(level)
+    try:
+        levels = parse_levels(level)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--level: "), param_hint="--level") from None
     try:
         selected = list(load_catalog().select(
             keywords=split_values(keyword), levels=levels, channels=split_values(channel),

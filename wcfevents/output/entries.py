@@ -9,11 +9,10 @@ from typing import IO, Any
 import orjson
 
 from wcfevents.catalog import CatalogEvent
+from wcfevents.output.table import LEVEL_STYLES
 
 CSV_COLUMNS = ("event_id", "symbol", "level", "keywords", "channel", "task", "opcode",
                "version", "message", "fields", "doc_url", "documented")
-LEVEL_STYLES = {"Critical": "bold red", "Error": "red", "Warning": "yellow",
-                "Information": "green", "Verbose": "dim", "LogAlways": "cyan"}
 
 
 def write_json(entries: Iterable[CatalogEvent], out: IO[str]) -> int:
@@ -38,10 +37,6 @@ def write_csv(entries: Iterable[CatalogEvent], out: IO[str]) -> int:
         writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
         count += 1
     return count
-
-
-def short_channel(entry: CatalogEvent) -> str:
-    return entry.channel.rsplit("/", 1)[-1]
 
 
 def panel(entry: CatalogEvent) -> Any:
@@ -91,6 +86,6 @@ def table(entries: Iterable[CatalogEvent]) -> Any:
         result.add_row(
             str(entry.event_id), entry.symbol,
             f"[{LEVEL_STYLES.get(entry.level, '')}]{entry.level}[/]",
-            short_channel(entry), ", ".join(entry.keywords), entry.message or "",
+            entry.short_channel, ", ".join(entry.keywords), entry.message or "",
         )
     return result
