@@ -7,6 +7,7 @@ with no channel gets the one its keyword bits (or the catalog) say.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from wcfevents.catalog import (
@@ -18,7 +19,7 @@ from wcfevents.catalog import (
 )
 from wcfevents.catalog import load as load_catalog
 from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
-from wcfevents.render import MISSING, render
+from wcfevents.render import compile_template, format_value
 
 _INTEGER_TYPES = frozenset(
     {"win:Int8", "win:UInt8", "win:Int16", "win:UInt16", "win:Int32", "win:UInt32",
@@ -88,6 +89,104 @@ def _header(event: Event, catalog: Catalog) -> _Header:
     return known
 
 
+# What enrichment does to a record's payload, per distinct (event ID, payload keys): the values
+# in manifest order with their manifest types, then the keys the manifest does not name, and the
+# message. A trace holds few such shapes, so each is compiled once into one Python function that
+# does exactly that shape's work: no per-record lookups of types, field order or template pieces.
+Transform = Callable[[dict[str, Any]], tuple[dict[str, Any], str | None]]
+_TRANSFORMS: dict[tuple[Any, ...], Transform] = {}
+
+
+def _converter(type_name: str) -> Callable[[Any], Any] | None:
+    """coerce() for one type as a function of the value; None for text, which is inlined."""
+    if type_name == "win:UnicodeString":
+        return None
+    if type_name in _INTEGER_TYPES:
+        return _integer
+    return lambda value: coerce(value, type_name)
+
+
+def _integer(value: Any) -> Any:
+    if type(value) is int:
+        return value
+    value = empty_to_none(value)
+    if value is None:
+        return None
+    number = parse_int(value)
+    return value if number is None else number
+
+
+def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
+    """The payload transform for records of `entry` whose data has exactly `keys`, in order.
+
+    Equivalent to coercing each manifest field with coerce(), appending the other keys as they
+    are, and rendering the message with render(); the generated code holds only indexes, and
+    every name and literal comes in through tuples (data keys come from untrusted files).
+    """
+    present = set(keys)
+    names = tuple(spec.name for spec in entry.fields)
+    converters = tuple(_converter(spec.type) for spec in entry.fields)
+    lines = ["def transform(data):"]
+    pairs = []
+    for i, spec in enumerate(entry.fields):
+        if spec.name not in present:
+            continue
+        v = f"v{names.index(spec.name)}"  # a repeated name: the last type wins, as in a dict
+        lines.append(f"    {v} = data[N[{i}]]")
+        if converters[i] is None:  # win:UnicodeString: empty or blank text is None
+            lines.append(f"    if {v} == '' or (isinstance({v}, str) and {v}.isspace()):")
+            lines.append(f"        {v} = None")
+        else:
+            lines.append(f"    {v} = C[{i}]({v})")
+        if v == f"v{i}":
+            pairs.append(f"N[{i}]: {v}")
+    lines.append("    out = {" + ", ".join(pairs) + "}")
+    others = tuple(key for key in keys if key not in names)
+    for j in range(len(others)):
+        lines.append(f"    out[X[{j}]] = data[X[{j}]]")
+    literals: list[Any] = []
+    if entry.message is None:
+        lines.append("    return out, None")
+    else:
+        parts = []
+        for piece in compile_template(entry.message):
+            if isinstance(piece, str):
+                literals.append(piece)
+                parts.append(f"L[{len(literals) - 1}]")
+                continue
+            index, spec, written = piece
+            if index == 0:
+                continue
+            field = index - 1
+            if field >= len(names) or names[field] not in present:
+                literals.append(written)  # a value the record does not carry stays visible
+                parts.append(f"L[{len(literals) - 1}]")
+                continue
+            first = names.index(names[field])  # a repeated name reads the first one's value
+            literals.append(spec)
+            spec_ref = f"L[{len(literals) - 1}]"
+            if spec is None:
+                parts.append(f"(v{first} if type(v{first}) is str else F(v{first}, None))")
+            else:
+                parts.append(f"F(v{first}, {spec_ref})")
+        lines.append("    return out, ''.join((" + "".join(p + ", " for p in parts) + "))")
+    scope = {"N": names, "C": converters, "X": others, "L": tuple(literals), "F": format_value,
+             "isinstance": isinstance, "str": str, "type": type}
+    exec(compile("\n".join(lines), f"<transform {entry.event_id}>", "exec"), scope)
+    return scope["transform"]  # type: ignore[no-any-return]
+
+
+def transform_for(entry: CatalogEvent, data: dict[str, Any]) -> Transform:
+    keys = tuple(data)
+    key = (id(entry), keys)
+    found = _TRANSFORMS.get(key)
+    if found is None:
+        found = compile_transform(entry, keys)
+        if len(_TRANSFORMS) < 65536:
+            _TRANSFORMS[key] = found
+    return found
+
+
 def enrich(event: Event, catalog: Catalog | None = None) -> Event:
     """Fill symbol, level, task, opcode, keywords, channel and message in place; returns event."""
     catalog = catalog or load_catalog()
@@ -104,14 +203,5 @@ def enrich(event: Event, catalog: Catalog | None = None) -> Event:
     if entry is None:
         return event
     event.symbol = entry.symbol
-    data = event.data
-    ordered: dict[str, Any] = {}
-    for spec in entry.fields:
-        if spec.name in data:
-            ordered[spec.name] = coerce(data[spec.name], spec.type)
-    if len(ordered) != len(data):
-        ordered.update((k, v) for k, v in data.items() if k not in ordered)
-    event.data = ordered
-    values = [ordered.get(spec.name, MISSING) for spec in entry.fields]
-    event.message = render(entry.message, values)
+    event.data, event.message = transform_for(entry, event.data)(event.data)
     return event

@@ -16,7 +16,7 @@ _ESCAPES = {"%": "%", "n": "\n", "t": "\t", "r": "\r", ".": ".", "!": "!", " ": 
 MISSING: Any = object()  # a value the record does not carry
 
 
-def _format(value: Any, spec: str | None) -> str:
+def format_value(value: Any, spec: str | None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -83,5 +83,5 @@ def render(template: str | None, values: Sequence[Any]) -> str | None:
         elif spec is None and isinstance(value, str):
             parts.append(value)
         else:
-            parts.append(_format(value, spec))
+            parts.append(format_value(value, spec))
     return "".join(parts)
