@@ -51,3 +51,122 @@ def test_csv_and_count_in_parallel() -> None:
     nothing, stats, _ = run("all-events.evtx", discard, 2, levels=["error"])
     assert nothing == b"" and stats.matched == sum(
         1 for e in read([str(FIXTURES / "all-events.evtx")]) if e.level_value == 2)
+
+
+# -- XML exports in byte ranges ---------------------------------------------------------------
+
+from wcfevents.testing.scenarios import generate  # noqa: E402
+from wcfevents.testing.xml_writer import write_xml_file  # noqa: E402
+
+RANGE = 4096  # bytes a range: a small file still splits into many
+
+
+def xml_file(tmp_path: Path, flavour: str, encoding: str, count: int = 120) -> Path:
+    path = tmp_path / f"mix.{flavour}.{encoding}.xml"
+    write_xml_file(path, generate("mix", seed=3, count=count), flavour, encoding=encoding)
+    return path
+
+
+def run_xml(path: Path, encode: Any, workers: int, **selection: Any) -> tuple[bytes, Stats, list]:
+    stats = Stats()
+    damage: list[Any] = []
+    output = b"".join(encoded([str(path)], make_filters(**selection), encode, stats=stats,
+                              on_damage=damage.append, workers=workers, range_bytes=RANGE))
+    return output, stats, [(d.offset, d.lost, d.detail) for d in damage]
+
+
+def same(path: Path, **selection: Any) -> bytes:
+    encode = partial(jsonl.encode, fields=None)
+    parallel, parallel_stats, parallel_damage = run_xml(path, encode, 2, **selection)
+    serial, serial_stats, serial_damage = run_xml(path, encode, 1, **selection)
+    assert parallel == serial
+    assert parallel_damage == serial_damage
+    for key in ("read", "matched", "filtered", "lost", "damaged", "unknown_loss", "inputs",
+                "unreadable"):
+        assert getattr(parallel_stats, key) == getattr(serial_stats, key), key
+    return parallel
+
+
+@pytest.mark.parametrize("flavour", ["tracerpt", "wevtutil", "toxml"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be"])
+def test_xml_ranges_across_workers_equal_one_process(tmp_path: Path, flavour: str,
+                                                     encoding: str) -> None:
+    from wcfevents.sources.xml_ranges import cuts, layout
+
+    path = xml_file(tmp_path, flavour, encoding)
+    lay = layout(path)
+    assert lay is not None and lay.flavour == flavour
+    assert len(list(cuts(path, lay, RANGE))) > 10  # really split
+    output = same(path)
+    assert output.count(b"\n") == 120 + (flavour == "tracerpt")
+    same(path, levels=["warning+"])
+
+
+def damaged_variants(data: bytes) -> dict[str, bytes]:
+    begins = [i for i in range(len(data)) if data.startswith(b"<Event ", i)]
+    middle = begins[len(begins) // 2]
+    return {
+        "truncated": data[: (begins[-3] + begins[-2]) // 2],
+        "mangled": data[:middle] + data[middle:].replace(b"</EventID>", b"</EventId>", 1),
+        "junk": data[:middle] + b"<<garbage & more\r\n" + data[middle:],
+        "comment": data[:middle] + b"<!-- <Event > -->" + data[middle:],
+        # Every cut lands inside a comment: no part parses, the file is read in one process.
+        "comments": data.replace(b"<Event ", b"<!-- <Event > --><Event "),
+        "two dumps": data + data,
+    }
+
+
+@pytest.mark.parametrize("flavour", ["tracerpt", "wevtutil", "toxml"])
+def test_damaged_xml_across_workers_equal_one_process(tmp_path: Path, flavour: str) -> None:
+    data = xml_file(tmp_path, flavour, "utf-8").read_bytes()
+    for label, damaged in damaged_variants(data).items():
+        path = tmp_path / f"{label.replace(' ', '-')}.xml"
+        path.write_bytes(damaged)
+        same(path)
+
+
+# -- summary and activities from partial tables -----------------------------------------------
+
+from wcfevents.analysis import activities as act  # noqa: E402
+from wcfevents.analysis import summary as summ  # noqa: E402
+from wcfevents.parallel import BATCH_EVENTS, partials  # noqa: E402
+
+
+def tables(path: Path, workers: int, batch: int | None) -> tuple[dict, list, int, Stats]:
+    def parts(consume: Any) -> list:
+        return list(partials([str(path)], make_filters(), consume, stats=stats,
+                             workers=workers, window_chunks=1, range_bytes=RANGE, batch=batch))
+    stats = Stats()
+    summary = summ.merged(parts(summ.summarize))
+    tracker = act.merged(parts(act.track))
+    records = {"read": stats.read // 2, "matched": stats.matched // 2}
+    ranked = [a.to_dict() for a in tracker.ranked()]
+    order = [a.activity_id for a in tracker.activities.values()]
+    return summary.to_dict(records), [ranked, order], tracker.without_activity, stats
+
+
+@pytest.mark.parametrize("name", ["all-events.evtx", "damaged-chunk.evtx", "tracerpt.xml",
+                                  "toxml-utf16.xml"])
+def test_summary_and_activities_merge_exactly(tmp_path: Path, name: str) -> None:
+    if name.endswith(".evtx"):
+        path = FIXTURES / name
+    else:
+        flavour, encoding = {"tracerpt.xml": ("tracerpt", "utf-8"),
+                             "toxml-utf16.xml": ("toxml", "utf-16-le")}[name]
+        path = xml_file(tmp_path, flavour, encoding, count=400)
+    events = list(read([str(path)], on_damage=lambda d: None))
+    one = summ.summarize(events)
+    tracker = act.track(events)
+    records = {"read": len(events), "matched": len(events)}
+    assert tracker.activities and any(a.children for a in tracker.activities.values())
+    expected = (one.to_dict(records),
+                [[a.to_dict() for a in tracker.ranked()], list(tracker.activities)],
+                tracker.without_activity)
+    for workers, batch in ((2, None), (2, 7), (1, BATCH_EVENTS), (1, 3)):
+        summary, activity_tables, without, _ = tables(path, workers, batch)
+        assert (summary, activity_tables, without) == expected, (workers, batch)
+
+
+def test_focused_tracker_does_not_merge() -> None:
+    with pytest.raises(ValueError):
+        act.ActivityTracker("x").merge(act.ActivityTracker())

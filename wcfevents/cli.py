@@ -248,16 +248,23 @@ class Run:
         return with_progress(events, self.paths, self.stats, streaming)
 
     def encoded(self, encode: Any, workers: int | None) -> Any:
-        """The output bytes, large .evtx files decoded on every core (see wcfevents.parallel)."""
-        from wcfevents.parallel import encoded
+        """The output bytes, large files decoded on every core (see wcfevents.parallel)."""
+        from wcfevents.parallel import BATCH_EVENTS
 
-        blocks = encoded(
-            list(self.paths), self.filters, encode, engine=self.options["engine"],
+        return self.partials(encode, workers, BATCH_EVENTS, streaming=True)
+
+    def partials(self, consume: Any, workers: int | None, batch: int | None = None,
+                 streaming: bool = False) -> Any:
+        """`consume` over the events part by part, in input order, large files on every core."""
+        from wcfevents.parallel import partials
+
+        parts = partials(
+            list(self.paths), self.filters, consume, engine=self.options["engine"],
             input_format=self.options["input_format"], strict=self.options["strict"],
             stats=self.stats, on_damage=self.warn, on_unreadable=self.unreadable,
-            workers=workers,
+            workers=workers, batch=batch,
         )
-        return with_progress(blocks, self.paths, self.stats, streaming=True, every=1)
+        return with_progress(parts, self.paths, self.stats, streaming=streaming, every=1)
 
     def summary_line(self) -> str:
         s = self.stats
@@ -310,6 +317,10 @@ def _progress(events: Any, stats: Any, every: int) -> Any:
 
 FORMATS = ("table", "json", "csv")
 
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+    help="Worker processes for large files (default: one per core; 1 = one process).")
+
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
@@ -320,8 +331,7 @@ FORMATS = ("table", "json", "csv")
 @click.option("--fields", metavar="KEYS", help="Comma-separated columns/keys to print.")
 @click.option("--limit", type=click.IntRange(min=0), help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes for large .evtx files (default: one per core).")
+@jobs_option
 @click.option("--stats", "show_stats", is_flag=True,
               help="Always print the record accounting on stderr.")
 @no_color_option
@@ -396,8 +406,10 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table (default on a terminal) or json (one object).")
+@jobs_option
 @no_color_option
-def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: Any) -> None:
+def summary(paths: tuple[str, ...], fmt: str | None, jobs: int | None, no_color: bool,
+            **options: Any) -> None:
     """What a trace holds: counts by event, level, keyword, provider and channel, the time span,
     and hints for well-known trouble events (throttles, activation failures, exceptions).
 
@@ -406,11 +418,12 @@ def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: 
       wcfevents summary trace.evtx
       wcfevents summary traces/ --wcf-only --format json | jq .levels
     """
-    from wcfevents.analysis.summary import summarize
+    from wcfevents.analysis.summary import merged, summarize
     from wcfevents.output import analysis
+    from wcfevents.parallel import BATCH_EVENTS
 
     run = Run(paths, options)
-    result = summarize(run.events())
+    result = merged(run.partials(summarize, jobs, BATCH_EVENTS))
     records = run.stats.to_dict()
     if choose_format(fmt, ("table", "json")) == "json":
         analysis.summary_json(result, records, sys.stdout.buffer)
@@ -431,9 +444,10 @@ def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: 
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table (default on a terminal) or json (one activity a line).")
 @click.option("--limit", type=click.IntRange(min=0), help="Show only the first N activities.")
+@jobs_option
 @no_color_option
 def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit: int | None,
-               no_color: bool, **options: Any) -> None:
+               jobs: int | None, no_color: bool, **options: Any) -> None:
     """Events grouped by ActivityID and linked by transfers, failing and slowest first — the
     activity view of Service Trace Viewer, in a terminal.
 
@@ -444,13 +458,17 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
     """
     from itertools import islice
 
-    from wcfevents.analysis.activities import track
+    from wcfevents.analysis.activities import merged, track
     from wcfevents.model import canonical_guid
     from wcfevents.output import analysis
+    from wcfevents.parallel import BATCH_EVENTS
 
     wanted = canonical_guid(focus) if focus else None
     run = Run(paths, options)
-    tracker = track(run.events(), wanted)
+    if wanted is None:
+        tracker = merged(run.partials(track, jobs, BATCH_EVENTS))
+    else:  # one activity's timeline follows links in input order: one pass
+        tracker = track(run.events(), wanted)
     fmt = choose_format(fmt, ("table", "json"))
     if wanted is not None:
         if wanted not in tracker.activities:

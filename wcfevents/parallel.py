@@ -1,10 +1,18 @@
-"""Decoding large .evtx files on every core: windows of chunks decoded by worker processes.
+"""Decoding large inputs on every core: parts of a file decoded by worker processes, in order.
 
-Chunks are self-contained, so a file splits into windows of chunks that worker processes decode,
-filter, enrich and encode on their own; the parent writes their output in file order. At most a
-few windows are in flight, so memory stays bounded however large the file and however slow the
-reader of the output. Inputs that are small, XML, or read by the python engine go through the
-ordinary one-process pipeline.
+A large .evtx splits into windows of chunks (chunks are self-contained); a large XML export into
+byte ranges cut at `<Event` start tags, each read with the file's own prolog and closing tag (see
+wcfevents.sources.xml_ranges). Each worker decodes, filters and enriches its part and hands the
+events to a `consume` function that returns something small: the encoded output for `decode`,
+partial counters for `summary`, a partial activity table for `activities`. The parent takes the
+results in file order, so output is written in order and partial tables merge exactly. At most
+two parts a worker are in flight, so memory stays bounded however large the file.
+
+Inputs that are small, streams, or read by the python engine go through the one-process
+pipeline, which stays the reference: `--jobs 1` always takes it. An XML part that reports damage
+or fails is not trusted to be read as the one process would read it (line numbers, resumption
+points): from that part on, the file is read by the one-process pipeline instead, skipping the
+records the good parts already gave, so output, accounting and damage reports stay exact.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from wcfevents.filters import Filters
 from wcfevents.model import Event
@@ -24,39 +33,44 @@ from wcfevents.pipeline import Stats, detect, expand, read_inputs
 from wcfevents.sources import Damage, Input, InputError
 from wcfevents.sources.evtx_layout import chunks_on_disk
 
+T = TypeVar("T")
 Encoder = Callable[[Iterable[Event]], bytes]
 WINDOW_CHUNKS = 64  # 4 MiB of .evtx a task
 BATCH_EVENTS = 2000  # events encoded at a time on the one-process path
+# Memory of one worker (peak RSS, measured by benchmarks/run.py): about 45 MB decoding .evtx
+# windows, about 60 MB decoding 4 MiB XML ranges; the parent holds about 45 MB more.
+WORKER_MB = 60
 
 
 @dataclass
-class Window:
-    """One task: chunks start ≤ i < end of one file."""
+class Part:
+    """One task: a part of one file (chunks of an .evtx, or a byte range of an XML export)."""
 
     path: Path
     name: str
-    start: int
+    kind: str  # "evtx" or "xml"
+    start: int  # first chunk, or first byte
     end: int
+    last: bool
     filters: Filters
     strict: bool
-    encode: Encoder
+    consume: Callable[[Iterable[Event]], Any]
+    layout: Any = None  # XmlLayout for XML parts
 
 
 @dataclass
-class Result:
-    output: bytes
+class Result(Generic[T]):
+    output: T
     stats: Stats
     damage: list[Damage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
-MAX_DEFAULT_WORKERS = 4  # each worker holds about 45 MB
-
-
 def default_workers() -> int:
+    """One worker per usable core."""
     cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
              else os.cpu_count() or 1)
-    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+    return max(1, cores)
 
 
 def _quiet_worker() -> None:
@@ -64,35 +78,44 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def decode_window(window: Window) -> Result:
-    """Decode, filter, enrich and encode one window (runs in a worker process)."""
-    from wcfevents.sources.evtx_rust import RustEvtxReader
-
+def decode_part(part: Part) -> Result[Any]:
+    """Decode, filter, enrich and consume one part (runs in a worker process)."""
     stats = Stats()
     errors: list[str] = []
-    events = read_inputs(
-        [Input(window.name, window.path)], window.filters, stats=stats,
-        on_damage=lambda d: None, on_unreadable=lambda e: errors.append(str(e)),
+    stream = None
+    if part.kind == "evtx":
+        from wcfevents.sources.evtx_rust import RustEvtxReader
+
         # One parser thread a worker: the workers already use every core.
-        reader=RustEvtxReader(threads=1, strict=window.strict,
-                              chunks=(window.start, window.end)),
-    )
-    output = window.encode(events)
+        reader: Any = RustEvtxReader(threads=1, strict=part.strict, chunks=(part.start, part.end))
+        source = Input(part.name, part.path)
+    else:
+        from wcfevents.sources.etw_xml import XmlReader
+        from wcfevents.sources.xml_ranges import open_range
+
+        reader = XmlReader(part.layout.flavour)
+        stream = open_range(part.path, part.layout, part.start, part.end, part.last)
+        source = Input(part.name, None, stream)
+    try:
+        events = read_inputs(
+            [source], part.filters, stats=stats, on_damage=lambda d: None,
+            on_unreadable=lambda e: errors.append(str(e)), reader=reader,
+        )
+        output = part.consume(events)
+    finally:
+        if stream is not None:
+            stream.close()
     return Result(output, stats, list(stats.damage), errors)
 
 
 def windows_of(source: Input, engine: str, input_format: str, workers: int,
                window_chunks: int) -> list[tuple[int, int]] | None:
-    """The chunk windows to split an input into, or None when it is not worth it."""
-    if workers < 2 or engine == "python" or input_format not in ("auto", "evtx"):
-        return None
-    if source.path is None or source.stream is not None:
+    """The chunk windows to split an .evtx into, or None when it is not worth it."""
+    if engine == "python" or input_format not in ("auto", "evtx"):
         return None
     try:
-        if detect(source) != "evtx":
-            return None
-        total = chunks_on_disk(source.path.stat().st_size)
-    except (InputError, OSError):
+        total = chunks_on_disk(source.path.stat().st_size) if source.path else 0
+    except OSError:
         return None  # the one-process path reports it
     if total < 2 * window_chunks:
         return None
@@ -100,10 +123,44 @@ def windows_of(source: Input, engine: str, input_format: str, workers: int,
             for start in range(0, total, window_chunks)]
 
 
-def encoded(
+def parts_of(source: Input, filters: Filters, consume: Callable[[Iterable[Event]], Any], *,
+             engine: str, input_format: str, strict: bool, workers: int, window_chunks: int,
+             range_bytes: int | None) -> Iterator[Part] | None:
+    """The parts to decode an input in, or None for the one-process path."""
+    if workers < 2 or source.path is None or source.stream is not None:
+        return None
+    try:
+        fmt = detect(source) if input_format == "auto" else (
+            "evtx" if input_format == "evtx" else "xml")
+    except InputError:
+        return None  # the one-process path reports it
+    path, name = source.path, source.name
+    if fmt == "evtx":
+        windows = windows_of(source, engine, input_format, workers, window_chunks)
+        if windows is None:
+            return None
+        return (Part(path, name, "evtx", start, end, end == windows[-1][1], filters, strict,
+                     consume) for start, end in windows)
+    from wcfevents.sources.xml_ranges import RANGE_BYTES, cuts, layout
+
+    size = range_bytes or RANGE_BYTES
+    try:
+        if path.stat().st_size < 2 * size:
+            return None
+        lay = layout(path, None if input_format in ("auto", "xml") else input_format)
+    except OSError:
+        return None
+    if lay is None:
+        return None
+    total = path.stat().st_size
+    return (Part(path, name, "xml", start, end, end >= total, filters, strict, consume, lay)
+            for start, end in cuts(path, lay, size))
+
+
+def partials(
     paths: Iterable[str],
     filters: Filters,
-    encode: Encoder,
+    consume: Callable[[Iterable[Event]], T],
     *,
     engine: str = "auto",
     input_format: str = "auto",
@@ -113,24 +170,39 @@ def encoded(
     on_unreadable: Callable[[InputError], None] | None = None,
     workers: int | None = None,
     window_chunks: int = WINDOW_CHUNKS,
-) -> Iterator[bytes]:
-    """The encoded output of every input, in order, as `decode` writes it."""
+    range_bytes: int | None = None,
+    batch: int | None = None,
+) -> Iterator[T]:
+    """`consume` applied to the events of every input, part by part, in file order.
+
+    On the one-process path `consume` gets batches of `batch` events (all of them at once when
+    None); merged in the order they come, the results equal `consume` over all events.
+    """
     workers = workers or default_workers()
+    options: dict[str, Any] = {"engine": engine, "input_format": input_format,
+                               "strict": strict, "on_damage": on_damage,
+                               "on_unreadable": on_unreadable}
     for source in expand(paths):
-        windows = windows_of(source, engine, input_format, workers, window_chunks)
-        if windows is None:
-            events = read_inputs([source], filters, engine=engine, input_format=input_format,
-                                 strict=strict, stats=stats, on_damage=on_damage,
-                                 on_unreadable=on_unreadable)
-            while batch := list(islice(events, BATCH_EVENTS)):
-                yield encode(batch)
+        parts = parts_of(source, filters, consume, engine=engine, input_format=input_format,
+                         strict=strict, workers=workers, window_chunks=window_chunks,
+                         range_bytes=range_bytes)
+        if parts is None:
+            yield from _one_process(source, filters, consume, stats, batch, options)
             continue
         stats.inputs += 1
-        assert source.path is not None
-        tasks = (Window(source.path, source.name, start, end, filters, strict, encode)
-                 for start, end in windows)
+        given = Stats()  # counts of the parts taken so far
         failed = False
-        for result in _run(tasks, workers):
+        for part, result in _run(parts, workers):
+            trusted = part.kind == "evtx" or not (result.damage or result.errors)
+            if not trusted:
+                # Read the rest as one process would, from the first record not yet given.
+                for counted in ("read", "matched", "filtered"):
+                    setattr(stats, counted, getattr(stats, counted) - getattr(given, counted))
+                stats.inputs -= 1
+                yield from _one_process(source, filters, consume, stats, batch, options,
+                                        skip=given.read)
+                break
+            given.add_counts(result.stats)
             stats.add_counts(result.stats)
             for damage in result.damage:
                 stats.add_damage(damage)
@@ -146,16 +218,38 @@ def encoded(
             yield result.output
 
 
-def _run(tasks: Iterator[Window], workers: int) -> Iterator[Result]:
+def _one_process(source: Input, filters: Filters, consume: Callable[[Iterable[Event]], T],
+                 stats: Stats, batch: int | None, options: dict[str, Any],
+                 skip: int = 0) -> Iterator[T]:
+    """The reference path; `skip` passes over the first records read (already given)."""
+    events: Iterator[Event] = read_inputs([source], filters, stats=stats, **options)
+    if skip:
+        base = stats.read
+        events = (event for event in events if stats.read - base > skip)
+    if batch is None:
+        yield consume(events)
+        return
+    while chunk := list(islice(events, batch)):
+        yield consume(chunk)
+
+
+def encoded(paths: Iterable[str], filters: Filters, encode: Encoder, **options: Any
+            ) -> Iterator[bytes]:
+    """The encoded output of every input, in order, as `decode` writes it."""
+    return partials(paths, filters, encode, batch=BATCH_EVENTS, **options)
+
+
+def _run(parts: Iterator[Part], workers: int) -> Iterator[tuple[Part, Result[Any]]]:
     """Results in task order, with at most two tasks a worker in flight."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with context.Pool(workers, initializer=_quiet_worker) as pool:
         pending: deque = deque()
-        for task in islice(tasks, workers * 2):
-            pending.append(pool.apply_async(decode_window, (task,)))
+        for part in islice(parts, workers * 2):
+            pending.append((part, pool.apply_async(decode_part, (part,))))
         while pending:
-            result = pending.popleft().get()
-            for task in islice(tasks, 1):
-                pending.append(pool.apply_async(decode_window, (task,)))
-            yield result
+            part, waiting = pending.popleft()
+            result = waiting.get()
+            for following in islice(parts, 1):
+                pending.append((following, pool.apply_async(decode_part, (following,))))
+            yield part, result

@@ -149,6 +149,34 @@ class ActivityTracker:
         if self.focus_members and activity_id in self.focus_members:
             self.timeline.append(event)
 
+    def merge(self, other: ActivityTracker) -> ActivityTracker:
+        """Take in the table of the next part of the input (in input order): the result is
+        exactly what one pass over both parts would build. Not for a focused tracker, whose
+        timeline depends on links seen earlier in the input."""
+        if self.focus is not None or other.focus is not None:
+            raise ValueError("a focused activity tracker is built in one pass")
+        self.without_activity += other.without_activity
+        for activity_id, later in other.activities.items():
+            known = self.activities.get(activity_id)
+            if known is None:
+                self.activities[activity_id] = later
+                continue
+            known.span.merge(later.span)
+            known.event_count += later.event_count
+            if later.worst_rank < known.worst_rank:
+                known.worst_rank, known.worst_level = later.worst_rank, later.worst_level
+            known.errors += later.errors
+            known.warnings += later.warnings
+            if later.described_by_rank < known.described_by_rank:
+                known.described_by_rank = later.described_by_rank
+                known.description = later.description
+            if known.parent is None:
+                known.parent = later.parent
+            for child in later.children:
+                if child not in known.children:
+                    known.children.append(child)
+        return self
+
     def ranked(self) -> list[Activity]:
         """Failing activities first, then the slowest."""
         return sorted(self.activities.values(),
@@ -160,3 +188,11 @@ def track(events: Iterable[Event], focus: str | None = None) -> ActivityTracker:
     for event in events:
         tracker.add(event)
     return tracker
+
+
+def merged(parts: Iterable[ActivityTracker]) -> ActivityTracker:
+    """Partial tables of consecutive parts, in order, as one."""
+    total = ActivityTracker()
+    for part in parts:
+        total.merge(part)
+    return total

@@ -33,6 +33,11 @@ class Span:
         if self.last is None or stamp > self.last:
             self.last = stamp
 
+    def merge(self, other: Span) -> None:
+        """Take in the span of a later part of the same input."""
+        self.add(other.first)
+        self.add(other.last)
+
 
 @dataclass
 class Summary:
@@ -58,6 +63,20 @@ class Summary:
         self.providers[event.provider or event.provider_guid or "(unknown)"] += 1
         self.channels[event.channel or "(none)"] += 1
         self.span.add(event.timestamp)
+
+    def merge(self, other: Summary) -> Summary:
+        """Take in the counters of the next part of the input (in input order): the result is
+        exactly what one pass over both parts would count, down to the order of first sight that
+        breaks ties between equal counts."""
+        self.by_event.update(other.by_event)
+        for key, names in other.names.items():
+            self.names.setdefault(key, names)
+        self.levels.update(other.levels)
+        self.keywords.update(other.keywords)
+        self.providers.update(other.providers)
+        self.channels.update(other.channels)
+        self.span.merge(other.span)
+        return self
 
     @property
     def first(self) -> str | None:
@@ -107,6 +126,15 @@ class Summary:
 
 def summarize(events: Iterable[Event]) -> Summary:
     summary = Summary()
+    add = summary.add
     for event in events:
-        summary.add(event)
+        add(event)
     return summary
+
+
+def merged(parts: Iterable[Summary]) -> Summary:
+    """Partial summaries of consecutive parts, in order, as one."""
+    total = Summary()
+    for part in parts:
+        total.merge(part)
+    return total
