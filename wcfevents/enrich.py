@@ -8,6 +8,7 @@ with no channel gets the one its keyword bits (or the catalog) say.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from wcfevents.catalog import (
@@ -97,25 +98,6 @@ Transform = Callable[[dict[str, Any]], tuple[dict[str, Any], str | None]]
 _TRANSFORMS: dict[tuple[Any, ...], Transform] = {}
 
 
-def _converter(type_name: str) -> Callable[[Any], Any] | None:
-    """coerce() for one type as a function of the value; None for text, which is inlined."""
-    if type_name == "win:UnicodeString":
-        return None
-    if type_name in _INTEGER_TYPES:
-        return _integer
-    return lambda value: coerce(value, type_name)
-
-
-def _integer(value: Any) -> Any:
-    if type(value) is int:
-        return value
-    value = empty_to_none(value)
-    if value is None:
-        return None
-    number = parse_int(value)
-    return value if number is None else number
-
-
 def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
     """The payload transform for records of `entry` whose data has exactly `keys`, in order.
 
@@ -125,19 +107,15 @@ def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
     """
     present = set(keys)
     names = tuple(spec.name for spec in entry.fields)
-    converters = tuple(_converter(spec.type) for spec in entry.fields)
+    # coerce() stays the one definition of the types: each field gets it bound to its type.
+    converters = tuple(partial(coerce, type_name=spec.type) for spec in entry.fields)
     lines = ["def transform(data):"]
     pairs = []
     for i, spec in enumerate(entry.fields):
         if spec.name not in present:
             continue
         v = f"v{names.index(spec.name)}"  # a repeated name: the last type wins, as in a dict
-        lines.append(f"    {v} = data[N[{i}]]")
-        if converters[i] is None:  # win:UnicodeString: empty or blank text is None
-            lines.append(f"    if {v} == '' or (isinstance({v}, str) and {v}.isspace()):")
-            lines.append(f"        {v} = None")
-        else:
-            lines.append(f"    {v} = C[{i}]({v})")
+        lines.append(f"    {v} = C[{i}](data[N[{i}]])")
         if v == f"v{i}":
             pairs.append(f"N[{i}]: {v}")
     lines.append("    out = {" + ", ".join(pairs) + "}")
@@ -171,7 +149,7 @@ def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
                 parts.append(f"F(v{first}, {spec_ref})")
         lines.append("    return out, ''.join((" + "".join(p + ", " for p in parts) + "))")
     scope = {"N": names, "C": converters, "X": others, "L": tuple(literals), "F": format_value,
-             "isinstance": isinstance, "str": str, "type": type}
+             "str": str, "type": type}
     exec(compile("\n".join(lines), f"<transform {entry.event_id}>", "exec"), scope)
     return scope["transform"]  # type: ignore[no-any-return]
 

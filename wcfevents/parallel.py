@@ -37,9 +37,9 @@ T = TypeVar("T")
 Encoder = Callable[[Iterable[Event]], bytes]
 WINDOW_CHUNKS = 64  # 4 MiB of .evtx a task
 BATCH_EVENTS = 2000  # events encoded at a time on the one-process path
-# Memory of one worker (peak RSS, measured by benchmarks/run.py): about 45 MB decoding .evtx
-# windows, about 60 MB decoding 4 MiB XML ranges; the parent holds about 45 MB more.
-WORKER_MB = 60
+# Memory of one worker (peak RSS, measured by benchmarks/run.py): about 50-55 MB decoding .evtx
+# windows or 4 MiB XML ranges; the parent holds about 45 MB more (see README, "Every core").
+WORKER_MB = 55
 
 
 @dataclass
