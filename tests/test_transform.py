@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from wcfevents.catalog import load
-from wcfevents.enrich import coerce, compile_transform
+from wcfevents.enrich import coerce, compile_transform, generic_transform
 from wcfevents.render import MISSING, render
 
 SAMPLES: dict[str, list[Any]] = {
@@ -49,6 +49,7 @@ def test_transform_equals_coerce_and_render_for_every_event() -> None:
             got = compile_transform(entry, tuple(data))(dict(data))
             want = reference(entry, data)
             assert got == want, (entry.event_id, data)
+            assert generic_transform(entry, dict(data)) == want
             # Same keys in the same order: the JSON output is byte-identical.
             assert orjson.dumps(got[0]) == orjson.dumps(want[0])
             checked += 1

@@ -8,7 +8,6 @@ with no channel gets the one its keyword bits (or the catalog) say.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from wcfevents.catalog import (
@@ -20,7 +19,7 @@ from wcfevents.catalog import (
 )
 from wcfevents.catalog import load as load_catalog
 from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
-from wcfevents.render import compile_template, format_value
+from wcfevents.render import MISSING, compile_template, format_value, render
 
 _INTEGER_TYPES = frozenset(
     {"win:Int8", "win:UInt8", "win:Int16", "win:UInt16", "win:Int32", "win:UInt32",
@@ -28,26 +27,55 @@ _INTEGER_TYPES = frozenset(
 )
 
 
-def coerce(value: Any, type_name: str) -> Any:
-    """A payload value in the canonical form of its manifest type; unchanged if it won't fit."""
-    if type_name == "win:UnicodeString":  # most values: only empty text changes
-        return None if value == "" or (isinstance(value, str) and value.isspace()) else value
+def _text(value: Any) -> Any:
+    """win:UnicodeString: only empty or blank text changes (to None)."""
+    return None if value == "" or (isinstance(value, str) and value.isspace()) else value
+
+
+def _integer(value: Any) -> Any:
     value = empty_to_none(value)
     if value is None:
         return None
-    if type_name in _INTEGER_TYPES:
-        number = parse_int(value)
-        return value if number is None else number
-    if type_name == "win:GUID":
-        return canonical_guid(value)
-    if type_name in ("win:FILETIME", "win:SYSTEMTIME"):
-        return canonical_time(value)
-    if type_name == "win:Boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        return {"true": True, "1": True, "false": False, "0": False}.get(text, value)
-    return value
+    number = parse_int(value)
+    return value if number is None else number
+
+
+def _guid(value: Any) -> Any:
+    value = empty_to_none(value)
+    return None if value is None else canonical_guid(value)
+
+
+def _time(value: Any) -> Any:
+    value = empty_to_none(value)
+    return None if value is None else canonical_time(value)
+
+
+def _boolean(value: Any) -> Any:
+    value = empty_to_none(value)
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return {"true": True, "1": True, "false": False, "0": False}.get(text, value)
+
+
+def _other(value: Any) -> Any:
+    return empty_to_none(value)
+
+
+# Each manifest type's canonical form, as a function of the value alone.
+COERCERS: dict[str, Callable[[Any], Any]] = {
+    "win:UnicodeString": _text,
+    **dict.fromkeys(_INTEGER_TYPES, _integer),
+    "win:GUID": _guid,
+    "win:FILETIME": _time,
+    "win:SYSTEMTIME": _time,
+    "win:Boolean": _boolean,
+}
+
+
+def coerce(value: Any, type_name: str) -> Any:
+    """A payload value in the canonical form of its manifest type; unchanged if it won't fit."""
+    return COERCERS.get(type_name, _other)(value)
 
 
 def is_wcf(event: Event, catalog: Catalog) -> bool:
@@ -59,15 +87,9 @@ def is_wcf(event: Event, catalog: Catalog) -> bool:
 # What enrichment derives from a record's fixed header fields, per distinct header: a trace
 # holds few distinct (ID, level, task, opcode, mask, channel) combinations and millions of records.
 _Header = tuple[str | None, str | None, str | None, list[str], str | None, CatalogEvent | None]
-_HEADERS: dict[tuple[Any, ...], _Header] = {}
 
 
-def _header(event: Event, catalog: Catalog) -> _Header:
-    key = (id(catalog), event.event_id, event.level_value, event.task_id, event.opcode_id,
-           event.keywords_mask, event.channel)
-    known = _HEADERS.get(key)
-    if known is not None:
-        return known
+def derive_header(event: Event, catalog: Catalog) -> _Header:
     entry = catalog.by_id(event.event_id) if event.event_id is not None else None
     task = catalog.task_name(event.task_id)
     opcode = catalog.opcode_name(event.opcode_id, task)
@@ -84,69 +106,102 @@ def _header(event: Event, catalog: Catalog) -> _Header:
     level = level_name(event.level_value)
     if level is None and entry is not None:
         level = entry.level
-    known = (level, task, opcode, keywords, channel, entry)
-    if len(_HEADERS) < 65536:
-        _HEADERS[key] = known
-    return known
+    return (level, task, opcode, keywords, channel, entry)
+
+
+class _Shape:
+    """A distinct (header, payload keys): the header facts and the payload's transform."""
+
+    __slots__ = ("entry", "header", "seen", "transform")
+
+    def __init__(self, header: _Header) -> None:
+        self.header = header
+        self.entry = header[5]
+        self.seen = 0
+        self.transform: Transform | None = None
+
+    def apply(self, data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        transform = self.transform
+        if transform is not None:
+            return transform(data)
+        entry = self.entry
+        assert entry is not None
+        self.seen += 1
+        if self.seen >= COMPILE_AFTER:
+            self.transform = compile_transform(entry, tuple(data))
+        return generic_transform(entry, data)
+
+
+_SHAPES: dict[tuple[Any, ...], _Shape] = {}
 
 
 # What enrichment does to a record's payload, per distinct (event ID, payload keys): the values
 # in manifest order with their manifest types, then the keys the manifest does not name, and the
-# message. A trace holds few such shapes, so each is compiled once into one Python function that
-# does exactly that shape's work: no per-record lookups of types, field order or template pieces.
+# message. A trace holds few such shapes and millions of records, so a shape seen often is
+# compiled into one generated Python function doing exactly its work: no per-record lookups of
+# field order, types or template pieces. Compiling costs about as much as a few hundred records,
+# so a shape is first handled by the generic transform and compiled on its COMPILE_AFTER-th sight.
 Transform = Callable[[dict[str, Any]], tuple[dict[str, Any], str | None]]
-_TRANSFORMS: dict[tuple[Any, ...], Transform] = {}
+COMPILE_AFTER = 64
+
+
+def generic_transform(entry: CatalogEvent, data: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                        str | None]:
+    """The definition: coerce each manifest field, keep the other keys as they are, render."""
+    ordered: dict[str, Any] = {}
+    for spec in entry.fields:
+        if spec.name in data:
+            ordered[spec.name] = coerce(data[spec.name], spec.type)
+    if len(ordered) != len(data):
+        ordered.update((k, v) for k, v in data.items() if k not in ordered)
+    values = [ordered.get(spec.name, MISSING) for spec in entry.fields]
+    return ordered, render(entry.message, values)
 
 
 def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
-    """The payload transform for records of `entry` whose data has exactly `keys`, in order.
-
-    Equivalent to coercing each manifest field with coerce(), appending the other keys as they
-    are, and rendering the message with render(); the generated code holds only indexes, and
-    every name and literal comes in through tuples (data keys come from untrusted files).
-    """
+    """generic_transform for records of `entry` whose data has exactly `keys`, in that order, as
+    generated code; it holds only indexes: every name and literal comes in through tuples (data
+    keys come from untrusted files)."""
     present = set(keys)
     names = tuple(spec.name for spec in entry.fields)
-    # coerce() stays the one definition of the types: each field gets it bound to its type.
-    converters = tuple(partial(coerce, type_name=spec.type) for spec in entry.fields)
+    converters = tuple(COERCERS.get(spec.type, _other) for spec in entry.fields)
     lines = ["def transform(data):"]
     pairs = []
     for i, spec in enumerate(entry.fields):
         if spec.name not in present:
             continue
-        v = f"v{names.index(spec.name)}"  # a repeated name: the last type wins, as in a dict
+        v = f"v{names.index(spec.name)}"  # a repeated name: first place, last type (a dict)
         lines.append(f"    {v} = C[{i}](data[N[{i}]])")
         if v == f"v{i}":
             pairs.append(f"N[{i}]: {v}")
     lines.append("    out = {" + ", ".join(pairs) + "}")
     others = tuple(key for key in keys if key not in names)
-    for j in range(len(others)):
-        lines.append(f"    out[X[{j}]] = data[X[{j}]]")
+    lines += [f"    out[X[{j}]] = data[X[{j}]]" for j in range(len(others))]
     literals: list[Any] = []
+
+    def literal(value: Any) -> str:
+        literals.append(value)
+        return f"L[{len(literals) - 1}]"
+
     if entry.message is None:
         lines.append("    return out, None")
     else:
         parts = []
         for piece in compile_template(entry.message):
             if isinstance(piece, str):
-                literals.append(piece)
-                parts.append(f"L[{len(literals) - 1}]")
+                parts.append(literal(piece))
                 continue
             index, spec, written = piece
             if index == 0:
                 continue
-            field = index - 1
-            if field >= len(names) or names[field] not in present:
-                literals.append(written)  # a value the record does not carry stays visible
-                parts.append(f"L[{len(literals) - 1}]")
+            if index > len(names) or names[index - 1] not in present:
+                parts.append(literal(written))  # a value the record does not carry stays visible
                 continue
-            first = names.index(names[field])  # a repeated name reads the first one's value
-            literals.append(spec)
-            spec_ref = f"L[{len(literals) - 1}]"
+            v = f"v{names.index(names[index - 1])}"
             if spec is None:
-                parts.append(f"(v{first} if type(v{first}) is str else F(v{first}, None))")
+                parts.append(f"({v} if type({v}) is str else F({v}, None))")
             else:
-                parts.append(f"F(v{first}, {spec_ref})")
+                parts.append(f"F({v}, {literal(spec)})")
         lines.append("    return out, ''.join((" + "".join(p + ", " for p in parts) + "))")
     scope = {"N": names, "C": converters, "X": others, "L": tuple(literals), "F": format_value,
              "str": str, "type": type}
@@ -154,20 +209,10 @@ def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
     return scope["transform"]  # type: ignore[no-any-return]
 
 
-def transform_for(entry: CatalogEvent, data: dict[str, Any]) -> Transform:
-    keys = tuple(data)
-    key = (id(entry), keys)
-    found = _TRANSFORMS.get(key)
-    if found is None:
-        found = compile_transform(entry, keys)
-        if len(_TRANSFORMS) < 65536:
-            _TRANSFORMS[key] = found
-    return found
-
-
 def enrich(event: Event, catalog: Catalog | None = None) -> Event:
     """Fill symbol, level, task, opcode, keywords, channel and message in place; returns event."""
-    catalog = catalog or load_catalog()
+    if catalog is None:
+        catalog = load_catalog()
     if not is_wcf(event, catalog):
         event.level = level_name(event.level_value)
         return event
@@ -175,11 +220,17 @@ def enrich(event: Event, catalog: Catalog | None = None) -> Event:
         event.provider = catalog.provider_name
     if event.provider_guid is None:
         event.provider_guid = catalog.provider_guid
-    level, task, opcode, keywords, channel, entry = _header(event, catalog)
-    event.level, event.task, event.opcode, event.channel = level, task, opcode, channel
+    data = event.data
+    key = (id(catalog), event.event_id, event.level_value, event.task_id, event.opcode_id,
+           event.keywords_mask, event.channel, *data)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = _Shape(derive_header(event, catalog))
+        if len(_SHAPES) < 65536:
+            _SHAPES[key] = shape
+    event.level, event.task, event.opcode, keywords, event.channel, entry = shape.header
     event.keywords = list(keywords)
-    if entry is None:
-        return event
-    event.symbol = entry.symbol
-    event.data, event.message = transform_for(entry, event.data)(event.data)
+    if entry is not None:
+        event.symbol = entry.symbol
+        event.data, event.message = shape.apply(data)
     return event
