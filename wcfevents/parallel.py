@@ -169,7 +169,7 @@ def partials(
     on_damage: Callable[[Damage], None] | None = None,
     on_unreadable: Callable[[InputError], None] | None = None,
     workers: int | None = None,
-    window_chunks: int = WINDOW_CHUNKS,
+    window_chunks: int | None = None,
     range_bytes: int | None = None,
     batch: int | None = None,
 ) -> Iterator[T]:
@@ -179,6 +179,7 @@ def partials(
     None); merged in the order they come, the results equal `consume` over all events.
     """
     workers = workers or default_workers()
+    window_chunks = window_chunks or WINDOW_CHUNKS
     options: dict[str, Any] = {"engine": engine, "input_format": input_format,
                                "strict": strict, "on_damage": on_damage,
                                "on_unreadable": on_unreadable}

@@ -21,9 +21,9 @@ def write(events: Iterable[Event], out: IO[bytes], fields: Sequence[str] | None 
 
 def encode(events: Iterable[Event], fields: Sequence[str] | None = None) -> bytes:
     """The JSON Lines of some events as one block of bytes (for worker processes)."""
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    dumps = orjson.dumps
     if fields:
         keys = list(fields)
-        return b"".join(dumps({k: r[k] for k in keys}, option=newline)
+        return b"".join(dumps({k: r[k] for k in keys}) + b"\n"
                         for r in (e.to_dict() for e in events))
-    return b"".join([dumps(e.to_dict(), option=newline) for e in events])
+    return b"".join(dumps(e.to_dict()) + b"\n" for e in events)
