@@ -35,11 +35,10 @@ from wcfevents.sources.evtx_layout import chunks_on_disk
 
 T = TypeVar("T")
 Encoder = Callable[[Iterable[Event]], bytes]
-WINDOW_CHUNKS = 64  # 4 MiB of .evtx a task
+WINDOW_CHUNKS = 32  # 2 MiB of .evtx a task (64 peaked 20 MB higher with 2 workers)
 BATCH_EVENTS = 2000  # events encoded at a time on the one-process path
-# Memory of one worker (peak RSS, measured by benchmarks/run.py): about 50-55 MB decoding .evtx
-# windows or 4 MiB XML ranges; the parent holds about 45 MB more (see README, "Every core").
-WORKER_MB = 55
+# Memory: each worker peaks at about 40 MB (2 MiB .evtx windows or XML ranges), the parent at
+# about 35 MB (see README, "Every core").
 
 
 @dataclass

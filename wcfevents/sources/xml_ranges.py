@@ -23,7 +23,7 @@ from pathlib import Path
 
 from wcfevents.sources.etw_xml import _decode_head, _scan_prolog, _sniff_encoding, detect_flavour
 
-RANGE_BYTES = 4 << 20  # bytes of XML a task
+RANGE_BYTES = 2 << 20  # bytes of XML a task (4 MiB peaked 17 MB higher with 2 workers)
 _SEARCH = 1 << 20  # bytes searched after a nominal cut for the next start tag
 _ROOT_END = re.compile(r"""<Events(?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*>""")
 
