@@ -33,3 +33,7 @@ SOURCE = _Source()
 # does; importing them from elsewhere (tests) needs this directory on the path too.
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
+# The in-process measurements (profiles) import the package from the tree measured; a --snapshot
+# puts its export in front of this.
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
