@@ -254,7 +254,7 @@ class Run:
         return self.partials(encode, workers, BATCH_EVENTS, streaming=True)
 
     def partials(self, consume: Any, workers: int | None, batch: int | None = None,
-                 streaming: bool = False) -> Any:
+                 streaming: bool = False, payload: bool = True) -> Any:
         """`consume` over the events part by part, in input order, large files on every core."""
         from wcfevents.parallel import partials
 
@@ -262,7 +262,7 @@ class Run:
             list(self.paths), self.filters, consume, engine=self.options["engine"],
             input_format=self.options["input_format"], strict=self.options["strict"],
             stats=self.stats, on_damage=self.warn, on_unreadable=self.unreadable,
-            workers=workers, batch=batch,
+            workers=workers, batch=batch, payload=payload,
         )
         return with_progress(parts, self.paths, self.stats, streaming=streaming, every=1)
 
@@ -423,7 +423,8 @@ def summary(paths: tuple[str, ...], fmt: str | None, jobs: int | None, no_color:
     from wcfevents.parallel import BATCH_EVENTS
 
     run = Run(paths, options)
-    result = merged(run.partials(summarize, jobs, BATCH_EVENTS))
+    # Counts of header facts only: the payload's typing and message are not needed.
+    result = merged(run.partials(summarize, jobs, BATCH_EVENTS, payload=False))
     records = run.stats.to_dict()
     if choose_format(fmt, ("table", "json")) == "json":
         analysis.summary_json(result, records, sys.stdout.buffer)

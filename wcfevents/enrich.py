@@ -209,8 +209,11 @@ def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
     return scope["transform"]  # type: ignore[no-any-return]
 
 
-def enrich(event: Event, catalog: Catalog | None = None) -> Event:
-    """Fill symbol, level, task, opcode, keywords, channel and message in place; returns event."""
+def enrich(event: Event, catalog: Catalog | None = None, payload: bool = True) -> Event:
+    """Fill symbol, level, task, opcode, keywords, channel and message in place; returns event.
+
+    Without `payload` the data keep the reader's values and there is no message: for callers
+    that read the header facts only (`summary`), which saves the payload's work."""
     if catalog is None:
         catalog = load_catalog()
     if not is_wcf(event, catalog):
@@ -232,5 +235,6 @@ def enrich(event: Event, catalog: Catalog | None = None) -> Event:
     event.keywords = list(keywords)
     if entry is not None:
         event.symbol = entry.symbol
-        event.data, event.message = shape.apply(data)
+        if payload:
+            event.data, event.message = shape.apply(data)
     return event

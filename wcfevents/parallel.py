@@ -55,6 +55,7 @@ class Part:
     strict: bool
     consume: Callable[[Iterable[Event]], Any]
     layout: Any = None  # XmlLayout for XML parts
+    payload: bool = True  # see read_inputs
 
 
 @dataclass
@@ -99,6 +100,7 @@ def decode_part(part: Part) -> Result[Any]:
         events = read_inputs(
             [source], part.filters, stats=stats, on_damage=lambda d: None,
             on_unreadable=lambda e: errors.append(str(e)), reader=reader,
+            payload=part.payload,
         )
         output = part.consume(events)
     finally:
@@ -124,7 +126,7 @@ def windows_of(source: Input, engine: str, input_format: str, workers: int,
 
 def parts_of(source: Input, filters: Filters, consume: Callable[[Iterable[Event]], Any], *,
              engine: str, input_format: str, strict: bool, workers: int, window_chunks: int,
-             range_bytes: int | None) -> Iterator[Part] | None:
+             range_bytes: int | None, payload: bool = True) -> Iterator[Part] | None:
     """The parts to decode an input in, or None for the one-process path."""
     if workers < 2 or source.path is None or source.stream is not None:
         return None
@@ -139,7 +141,7 @@ def parts_of(source: Input, filters: Filters, consume: Callable[[Iterable[Event]
         if windows is None:
             return None
         return (Part(path, name, "evtx", start, end, end == windows[-1][1], filters, strict,
-                     consume) for start, end in windows)
+                     consume, payload=payload) for start, end in windows)
     from wcfevents.sources.xml_ranges import RANGE_BYTES, cuts, layout
 
     size = range_bytes or RANGE_BYTES
@@ -152,8 +154,8 @@ def parts_of(source: Input, filters: Filters, consume: Callable[[Iterable[Event]
     if lay is None:
         return None
     total = path.stat().st_size
-    return (Part(path, name, "xml", start, end, end >= total, filters, strict, consume, lay)
-            for start, end in cuts(path, lay, size))
+    return (Part(path, name, "xml", start, end, end >= total, filters, strict, consume, lay,
+                 payload) for start, end in cuts(path, lay, size))
 
 
 def partials(
@@ -171,21 +173,23 @@ def partials(
     window_chunks: int | None = None,
     range_bytes: int | None = None,
     batch: int | None = None,
+    payload: bool = True,
 ) -> Iterator[T]:
     """`consume` applied to the events of every input, part by part, in file order.
 
     On the one-process path `consume` gets batches of `batch` events (all of them at once when
     None); merged in the order they come, the results equal `consume` over all events.
+    `payload=False` when `consume` never reads data or message (see read_inputs).
     """
     workers = workers or default_workers()
     window_chunks = window_chunks or WINDOW_CHUNKS
     options: dict[str, Any] = {"engine": engine, "input_format": input_format,
                                "strict": strict, "on_damage": on_damage,
-                               "on_unreadable": on_unreadable}
+                               "on_unreadable": on_unreadable, "payload": payload}
     for source in expand(paths):
         parts = parts_of(source, filters, consume, engine=engine, input_format=input_format,
                          strict=strict, workers=workers, window_chunks=window_chunks,
-                         range_bytes=range_bytes)
+                         range_bytes=range_bytes, payload=payload)
         if parts is None:
             yield from _one_process(source, filters, consume, stats, batch, options)
             continue

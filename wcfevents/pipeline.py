@@ -161,13 +161,18 @@ def read_inputs(
     on_unreadable: Callable[[InputError], None] | None = None,
     catalog: Catalog | None = None,
     reader: Reader | None = None,
+    payload: bool = True,
 ) -> Iterator[Event]:
-    """`read` over inputs already expanded; `reader` overrides the one detection would pick."""
+    """`read` over inputs already expanded; `reader` overrides the one detection would pick.
+
+    `payload=False` is for callers that never look at data or message (see enrich); filters that
+    do (`--grep`) still get them."""
     catalog = catalog or load_catalog()
     stats = stats if stats is not None else Stats()
     filters = filters or Filters()
     raw_check, enriched_check = filters.build(catalog)
     quick = filters.quick()
+    payload = payload or bool(filters.grep)
 
     def report(damage: Damage) -> None:
         stats.add_damage(damage)
@@ -192,7 +197,7 @@ def read_inputs(
                 if event is None or (raw_check is not None and not raw_check(event)):
                     stats.filtered += 1
                     continue
-                enrich(event, catalog)
+                enrich(event, catalog, payload)
                 if enriched_check is not None and not enriched_check(event):
                     stats.filtered += 1
                     continue
