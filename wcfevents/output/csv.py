@@ -13,6 +13,8 @@ from wcfevents.model import EVENT_KEYS, Event
 
 
 def cell(value: Any) -> str:
+    if type(value) is str:  # most cells
+        return value
     if value is None:
         return ""
     if isinstance(value, list):
@@ -35,9 +37,10 @@ def encode(events: Iterable[Event], fields: Sequence[str] | None = None) -> byte
     columns = list(fields or EVENT_KEYS)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for event in events:
-        record = event.to_dict()
-        writer.writerow([cell(record[c]) for c in columns])
+    if columns == list(EVENT_KEYS):  # to_dict's own order: no lookups by name
+        writer.writerows([cell(v) for v in e.to_dict().values()] for e in events)
+    else:
+        writer.writerows([cell(r[c]) for c in columns] for r in (e.to_dict() for e in events))
     return buffer.getvalue().encode("utf-8")
 
 
