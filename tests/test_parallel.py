@@ -100,6 +100,8 @@ def test_xml_ranges_across_workers_equal_one_process(tmp_path: Path, flavour: st
     output = same(path)
     assert output.count(b"\n") == 120 + (flavour == "tracerpt")
     same(path, levels=["warning+"])
+    rows = partial(csv_output.encode, fields=None)
+    assert run_xml(path, rows, 2)[0] == run_xml(path, rows, 1)[0]
 
 
 def damaged_variants(data: bytes) -> dict[str, bytes]:
