@@ -84,21 +84,29 @@ def main() -> None:
               help="table: a panel per event (default on a terminal); json: one object a line.")
 @no_color_option
 def lookup(ids: tuple[str, ...], fmt: str | None, no_color: bool) -> None:
-    """Explain event IDs or symbols offline: level, keywords, channel, message, payload.
+    """Explain event IDs or symbols offline: level, keywords, channel, message, payload; and
+    the legacy trace codes of .svclog files (131085 = ActivityBoundary): name, group, text.
 
     \b
     Examples:
       wcfevents lookup 4031
       wcfevents lookup DispatchSessionFailed 210 --format json
+      wcfevents lookup 131085
     """
     from wcfevents.api import lookup as find
+    from wcfevents.catalog.tracecodes import load as load_tracecodes
     from wcfevents.output import entries
 
     fmt = choose_format(fmt, ("table", "json"))
-    found, missing = [], []
+    codes = load_tracecodes()
+    found: list[Any] = []
+    missing: list[str] = []
     for item in ids:
-        entry = find(item)
-        (found if entry else missing).append(entry or item)
+        entry = find(item) or codes.find(item)
+        if entry is None:
+            missing.append(item)
+        else:
+            found.append(entry)
     if fmt == "json":
         entries.write_json(found, sys.stdout)
     else:
@@ -116,18 +124,26 @@ def lookup(ids: tuple[str, ...], fmt: str | None, no_color: bool) -> None:
 @click.option("--level", "-l", multiple=True, help="Level name or number (repeatable).")
 @click.option("--channel", "-c", multiple=True, help="Analytic, Debug, Operational or a full name.")
 @click.option("--search", "-s", help="Text in the symbol or message, any case.")
+@click.option("--source", "catalog_source", type=click.Choice(["events", "tracecodes"]),
+              default="events", show_default=True,
+              help="events: the ETW provider's events; tracecodes: WCF's legacy trace codes "
+                   "(the EventIDs of .svclog files).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
               help="Default: table on a terminal, json otherwise.")
 @no_color_option
 def catalog(keyword: tuple[str, ...], level: tuple[str, ...], channel: tuple[str, ...],
-            search: str | None, fmt: str | None, no_color: bool) -> None:
-    """Browse every event the provider documents, filtered.
+            search: str | None, catalog_source: str, fmt: str | None, no_color: bool) -> None:
+    """Browse every event the provider documents, filtered (or WCF's trace codes).
 
     \b
     Examples:
       wcfevents catalog --keyword ActivationServices --level error
       wcfevents catalog --search throttle --format csv
+      wcfevents catalog --source tracecodes --search security
     """
+    if catalog_source == "tracecodes":
+        _trace_code_catalog(keyword, level, channel, search, fmt, no_color)
+        return
     from wcfevents.catalog import UnknownName
     from wcfevents.catalog import load as load_catalog
     from wcfevents.filters import FilterError, parse_levels
@@ -151,6 +167,27 @@ def catalog(keyword: tuple[str, ...], level: tuple[str, ...], channel: tuple[str
         entries.write_csv(selected, sys.stdout)
     else:
         make_console(no_color).print(entries.table(selected))
+
+
+def _trace_code_catalog(keyword: tuple[str, ...], level: tuple[str, ...],
+                        channel: tuple[str, ...], search: str | None, fmt: str | None,
+                        no_color: bool) -> None:
+    """`catalog --source tracecodes`: trace codes have no keyword, level or channel."""
+    from wcfevents.catalog.tracecodes import load as load_tracecodes
+    from wcfevents.output import entries
+
+    for name, given in (("keyword", keyword), ("level", level), ("channel", channel)):
+        if given:
+            raise click.BadParameter("trace codes have none; use --search",
+                                     param_hint=f"--{name}")
+    selected = list(load_tracecodes().select(search))
+    fmt = choose_format(fmt, ("table", "json"))
+    if fmt == "json":
+        entries.write_json(selected, sys.stdout)
+    elif fmt == "csv":
+        entries.write_trace_codes_csv(selected, sys.stdout)
+    else:
+        make_console(no_color).print(entries.trace_code_table(selected))
 
 
 def filter_options(func: F) -> F:
@@ -187,7 +224,7 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--engine", type=click.Choice(["auto", "rust", "python"]), default="auto",
                      show_default=True, help=".evtx engine: the Rust evtx package or python-evtx."),
         click.option("--input-format", type=click.Choice(
-            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml"]), default="auto",
+            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog"]), default="auto",
             show_default=True, help="Input format; auto detects it from the content."),
         click.option("--strict", is_flag=True,
                      help="Drop .evtx chunks whose checksum fails instead of decoding them."),

@@ -7,7 +7,7 @@ from typing import IO, Any
 
 import orjson
 
-from wcfevents.analysis.activities import Activity, ActivityTracker
+from wcfevents.analysis.activities import Activity, ActivityTracker, transfer_target
 from wcfevents.analysis.summary import Summary
 from wcfevents.model import Event
 from wcfevents.output.table import LEVEL_STYLES
@@ -88,7 +88,8 @@ def activities_table(activities: Iterable[Activity]) -> Any:
             activity.activity_id, _styled(activity.worst_level), str(activity.event_count),
             "" if duration is None else f"{duration:,.3f}",
             (activity.first or "").replace("T", " ").rstrip("Z"),
-            activity.description or "", str(len(activity.children)) if activity.children else "",
+            activity.name or activity.description or "",
+            str(len(activity.children)) if activity.children else "",
         )
     return table
 
@@ -97,15 +98,26 @@ def _event_line(event: Event) -> str:
     from rich.markup import escape
 
     stamp = (event.timestamp or "").replace("T", " ").rstrip("Z")
-    text = event.message if event.message is not None else ""
+    text = event.message if event.message is not None else _logged_message(event)
+    label = " ".join(part for part in (event.symbol, event.opcode) if part)
     return (f"[dim]{stamp}[/] {_styled(event.level)} [bold]{event.event_id}[/] "
-            f"{event.symbol or ''} {escape(text)}")
+            f"{label} {escape(text)}")
+
+
+def _logged_message(event: Event) -> str:
+    """A message-log record has no message: its logging point and action tell what it was."""
+    data = event.data
+    parts = [str(data[key]) for key in ("Source", "Action") if data.get(key)]
+    return " ".join(parts) if "Envelope" in event.extra or parts else ""
 
 
 def _activity_label(activity: Activity) -> str:
+    from rich.markup import escape
+
     duration = activity.duration_ms
     took = "" if duration is None else f", {duration:,.3f} ms"
-    doing = f" — {activity.description}" if activity.description else ""
+    told = activity.name or activity.description
+    doing = f" — {escape(told)}" if told else ""
     return (f"[bold]activity {activity.activity_id}[/]{doing} "
             f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]")
 
@@ -123,9 +135,9 @@ def activity_tree(tracker: ActivityTracker, root_id: str) -> Any:
         events = sorted(by_activity.get(activity_id, []), key=lambda e: e.timestamp or "")
         for event in events:
             branch = node.add(_event_line(event))
-            child = event.related_activity_id
-            if (event.event_id == 499 and child and child in tracker.activities
-                    and child not in seen):
+            child = transfer_target(event)
+            if (child and child in tracker.activities and child not in seen
+                    and tracker.activities[child].parent == activity_id):
                 sub = branch.add(_activity_label(tracker.activities[child]))
                 build(sub, child, seen)
         for child in tracker.activities[activity_id].children:
