@@ -41,20 +41,12 @@ class SvclogReader:
         """Every complete record in file order; damage reported as it is met."""
         stream = source.open()
         try:
-            junk: Junk | None = None
             for piece in fragments(stream):
                 if isinstance(piece, Junk):
-                    junk = piece if junk is None else Junk(junk.offset,
-                                                           piece.offset + piece.size - junk.offset)
+                    report(Damage(source.name, piece.offset,
+                                  f"{piece.size} bytes outside any <E2ETraceEvent> record"))
                     continue
-                if junk is not None:
-                    report(Damage(source.name, junk.offset,
-                                  f"{junk.size} bytes outside any <E2ETraceEvent> record"))
-                    junk = None
                 yield from self._record(piece, source.name, report, quick)
-            if junk is not None:
-                report(Damage(source.name, junk.offset,
-                              f"{junk.size} bytes outside any <E2ETraceEvent> record"))
         finally:
             if source.stream is None:
                 stream.close()

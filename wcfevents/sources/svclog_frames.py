@@ -10,7 +10,7 @@ caller can report it and go on with the next one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -52,7 +52,38 @@ def xml_safe(data: bytes) -> bytes:
 
 
 def fragments(stream: BinaryIO, block: int = BLOCK) -> Iterator[Fragment | Junk]:
-    """Every fragment of the stream in order, and every stretch of bytes outside them."""
+    """Every fragment of the stream in order, and each stretch of bytes between two fragments
+    that belongs to no record (one Junk however it was read)."""
+    junk: list[int] = []  # [start, end] of the pending stretch, input offsets
+
+    def stray(start: int, end: int) -> None:
+        if junk:
+            junk[1] = end
+        else:
+            junk.extend((start, end))
+
+    def flush() -> Iterator[Junk]:
+        if junk:
+            yield Junk(junk[0], junk[1] - junk[0])
+            junk.clear()
+
+    for piece in _pieces(stream, block, stray):
+        yield from flush()
+        yield piece
+    yield from flush()
+
+
+def _stray(buf: bytes, base: int, start: int, end: int,
+           stray: Callable[[int, int], None]) -> None:
+    """Report buf[start:end] without its surrounding whitespace, if anything is left."""
+    stretch = buf[start:end]
+    content = stretch.lstrip()
+    if content:
+        first = start + len(stretch) - len(content)
+        stray(base + first, base + start + len(stretch.rstrip()))
+
+
+def _pieces(stream: BinaryIO, block: int, stray: Callable[[int, int], None]) -> Iterator[Fragment]:
     buf = b""
     base = 0  # offset of buf[0] in the input
     pos = 0  # where the next record may start in buf
@@ -63,20 +94,17 @@ def fragments(stream: BinaryIO, block: int = BLOCK) -> Iterator[Fragment | Junk]
         start = buf.find(START, pos)
         if start < 0:
             if eof:
-                rest = buf[pos:]
-                if rest.strip():
-                    yield Junk(base + pos, len(rest))
+                _stray(buf, base, pos, len(buf), stray)
                 return
             keep = max(pos, len(buf) - len(START) + 1)
-            if buf[pos:keep].strip():
-                yield Junk(base + pos, keep - pos)
+            _stray(buf, base, pos, keep, stray)
             buf, base, pos = buf[keep:], base + keep, 0
+            end_scan = start_scan = 0
             chunk = stream.read(block)
             eof = not chunk
             buf += chunk
             continue
-        if buf[pos:start].strip():
-            yield Junk(base + pos, start - pos)
+        _stray(buf, base, pos, start, stray)
         body = start + len(START)
         end = buf.find(END, max(body, end_scan))
         limit = end if end >= 0 else len(buf)
