@@ -35,9 +35,17 @@ _LEADING_PARTS = re.compile(
 
 def local(tag: Any) -> str | None:
     """An element's name without its namespace; None for comments and processing instructions."""
-    if not isinstance(tag, str):
-        return None
-    return tag.rpartition("}")[2]
+    name = _LOCAL.get(tag)
+    if name is None:
+        if not isinstance(tag, str):
+            return None
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL) < 4096:  # few distinct tags; message bodies could hold any number
+            _LOCAL[tag] = name
+    return name
+
+
+_LOCAL: dict[Any, str] = {}
 
 
 def unescape_once(text: str | None) -> str | None:
