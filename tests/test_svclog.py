@@ -323,6 +323,17 @@ def test_bytes_outside_records_are_one_warning() -> None:
     assert damage[0].lost is None
 
 
+def test_a_record_without_a_header_is_lost_not_invented() -> None:
+    good = write_svclog(trace_log()[:2])
+    data = b"<E2ETraceEvent></E2ETraceEvent>" + good + (
+        b"<E2ETraceEvent>\x00<<<>>></E2ETraceEvent>")
+    events, damage = decode(data)
+    assert len(events) == 2
+    assert [(d.offset, d.lost, d.detail) for d in damage] == [
+        (0, 1, "record has no <System> header"),
+        (31 + len(good), 1, "record has no <System> header")]
+
+
 def test_quick_filter_keeps_the_accounting() -> None:
     stats = Stats()
     path = str(FIXTURES / "svclog-service.svclog")

@@ -71,6 +71,9 @@ class SvclogReader:
             report(Damage(name, piece.offset, "record is not readable XML", lost=1))
             return
         event = to_event(root, data, name)
+        if event is None:
+            report(Damage(name, piece.offset, "record has no <System> header", lost=1))
+            return
         if quick is not None and not quick(event.event_id, event.level_value):
             yield None
             return

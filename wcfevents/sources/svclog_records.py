@@ -220,17 +220,22 @@ def level_of(subtype: str | None, raw_level: int | None) -> int | None:
     return DIAGNOSTICS_LEVELS.get(raw_level) if raw_level is not None else None
 
 
-def to_event(root: Any, fragment: bytes, source: str) -> Event:
-    """The Event of one parsed fragment (`fragment`: its bytes, for the message body)."""
+def to_event(root: Any, fragment: bytes, source: str) -> Event | None:
+    """The Event of one parsed fragment (`fragment`: its bytes, for the message body); None when
+    it has no System header to say what it is."""
     event = Event(source=source)
     subtype = None
     application = None
+    system = False
     for child in root:
         name = local(child.tag)
-        if name == "System":
+        if name == "System" and not system:
             subtype = header(child, event)
+            system = True
         elif name == "ApplicationData" and application is None:
             application = child
+    if not system:
+        return None
     extra = event.extra
     extra.setdefault("ProcessName", None)
     process_name = extra.pop("ProcessName")
