@@ -67,7 +67,8 @@ def split_values(values: tuple[str, ...]) -> list[str]:
 @click.version_option(__version__, "-V", "--version", prog_name="wcfevents")
 def main() -> None:
     """Decode and explain WCF and Workflow ETW traces (provider
-    Microsoft-Windows-Application Server-Applications) from .evtx files and XML exports.
+    Microsoft-Windows-Application Server-Applications) from .evtx files and XML exports, and
+    WCF's own .svclog trace and message logs.
 
     \b
     Examples:
@@ -365,16 +366,18 @@ FORMATS = ("table", "json", "csv")
 def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
            count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
            **options: Any) -> None:
-    """Decode .evtx files and XML exports into a table, JSON Lines or CSV.
+    """Decode .evtx files, XML exports and .svclog files into a table, JSON Lines or CSV.
 
-    Inputs are files, directories (their .evtx and .xml files) or - for stdin; the format is
-    detected from the content. Different options AND, repeated values OR.
+    Inputs are files, directories (their .evtx, .xml, .svclog and .e2e files) or - for stdin;
+    the format is detected from the content. Several inputs are merged in time order.
+    Different options AND, repeated values OR.
 
     \b
     Examples:
       wcfevents decode trace.evtx --keyword ActivationServices
       wcfevents decode trace.evtx --level warning+ --since 2h --format json | jq .message
       wcfevents decode traces/ --id 4001-4035,214 --format csv > wcf.csv
+      wcfevents decode web_tracelog.svclog --level error+ --format json | jq .data.Exception
     """
     from itertools import islice
 
@@ -478,6 +481,7 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
     Examples:
       wcfevents activities trace.evtx
       wcfevents activities trace.evtx --activity 5f0c1c7e-0d3a-4c3b-9c61-2f2e8f3a1b7d
+      wcfevents activities web_tracelog.svclog web_messages.svclog
     """
     from itertools import islice
 
