@@ -64,7 +64,8 @@ def read(
     filters: Filters | None = None,
     **selection: object,
 ) -> Iterator[Event]:
-    """Decoded, enriched events of .evtx and XML traces, filtered as `wcfevents decode` does.
+    """Decoded, enriched events of .evtx, XML and .svclog traces, filtered as `wcfevents decode`
+    does; several inputs are merged in time order.
 
     `selection` takes the keyword arguments of `make_filters`. Damaged parts are skipped and
     passed to `on_damage`; an input that cannot be read raises InputError unless `on_unreadable`
