@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from wcfevents.catalog import CatalogEvent
 from wcfevents.catalog import load as load_catalog
-from wcfevents.filters import Filters, parse_ids, parse_levels, parse_time
+from wcfevents.filters import FilterError, Filters, parse_ids, parse_levels, parse_time
 from wcfevents.model import Event
 from wcfevents.pipeline import Stats
 from wcfevents.sources import Damage, InputError
@@ -36,8 +36,12 @@ def make_filters(
     pids: Iterable[int] = (),
     grep: Iterable[str] = (),
 ) -> Filters:
-    """Filters from friendly values: `ids=["4001-4035", 214]`, `levels=["warning+"]`."""
-    return Filters(
+    """Filters from friendly values: `ids=["4001-4035", 214]`, `levels=["warning+"]`.
+
+    A time window that is empty by construction (since after until) is an error, not a silent
+    empty result.
+    """
+    filters = Filters(
         ids=parse_ids(str(i) for i in ids),
         levels=parse_levels(str(level) for level in levels),
         keywords=list(keywords),
@@ -50,6 +54,10 @@ def make_filters(
         pids=set(pids),
         grep=list(grep),
     )
+    if filters.since and filters.until and filters.since > filters.until:
+        raise FilterError(f"--since {filters.since} is after --until {filters.until}: "
+                          "the time window is empty")
+    return filters
 
 
 def read(

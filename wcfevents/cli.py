@@ -60,6 +60,39 @@ def split_values(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for part in values for v in part.split(",") if v.strip()]
 
 
+def clamp_limit(_ctx: Any, _param: Any, value: int | None) -> int | None:
+    """--limit beyond what Python can slice means no limit, never a traceback."""
+    return None if value is None else min(value, sys.maxsize)
+
+
+def stdin_default(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """No path given: read standard input when something is piped in, else a usage error."""
+    if paths:
+        return paths
+    if sys.stdin is None or sys.stdin.isatty():
+        raise click.UsageError("no input: give FILE, DIR or -, or pipe a trace into stdin")
+    return ("-",)
+
+
+def complete_names(kind: str) -> Callable[..., list[Any]]:
+    """A click completion of the catalog's names of one kind (after a comma too: `A,B`)."""
+
+    def complete(_ctx: Any, _param: Any, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        from wcfevents.catalog import load as load_catalog
+
+        done, _sep, tail = incomplete.rpartition(",")
+        prefix = done + "," if _sep else ""
+        names = load_catalog().names(kind)
+        if kind == "level":
+            names = names + [f"{name}+" for name in names[1:]]
+        return [CompletionItem(prefix + name) for name in names
+                if name.lower().startswith(tail.lower())]
+
+    return complete
+
+
 # -- the command group ------------------------------------------------------------------------
 
 
@@ -79,7 +112,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("ids", nargs=-1, required=True, metavar="ID_OR_SYMBOL...")
+@click.argument("ids", nargs=-1, required=True, metavar="ID_OR_SYMBOL...",
+                shell_complete=complete_names("symbol"))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table: a panel per event (default on a terminal); json: one object a line.")
 @no_color_option
@@ -112,9 +146,12 @@ def lookup(ids: tuple[str, ...], fmt: str | None, no_color: bool) -> None:
 
 
 @main.command()
-@click.option("--keyword", "-k", multiple=True, help="Keyword name (repeat or comma-separate).")
-@click.option("--level", "-l", multiple=True, help="Level name or number (repeatable).")
-@click.option("--channel", "-c", multiple=True, help="Analytic, Debug, Operational or a full name.")
+@click.option("--keyword", "-k", multiple=True, help="Keyword name (repeat or comma-separate).",
+              shell_complete=complete_names("keyword"))
+@click.option("--level", "-l", multiple=True, help="Level name or number (repeatable).",
+              shell_complete=complete_names("level"))
+@click.option("--channel", "-c", multiple=True, help="Analytic, Debug, Operational or a full name.",
+              shell_complete=complete_names("channel"))
 @click.option("--search", "-s", help="Text in the symbol or message, any case.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
               help="Default: table on a terminal, json otherwise.")
@@ -168,11 +205,14 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--id", "ids", multiple=True, metavar="IDS",
                      help="Event IDs and ranges: 4001-4035,214 (repeatable)."),
         click.option("--level", "-l", "levels", multiple=True, metavar="LEVEL",
-                     help="Level name or number; warning+ = this or more severe."),
+                     help="Level name or number; warning+ = this or more severe.",
+                     shell_complete=complete_names("level")),
         click.option("--keyword", "-k", "keywords", multiple=True, metavar="NAME",
-                     help="Keyword such as ActivationServices (recorded or documented)."),
+                     help="Keyword such as ActivationServices (recorded or documented).",
+                     shell_complete=complete_names("keyword")),
         click.option("--channel", "-c", "channels", multiple=True, metavar="NAME",
-                     help="Analytic, Debug, Operational or a full channel name."),
+                     help="Analytic, Debug, Operational or a full channel name.",
+                     shell_complete=complete_names("channel")),
         click.option("--provider", "providers", multiple=True, metavar="NAME|GUID",
                      help="Provider name or GUID."),
         click.option("--wcf-only", is_flag=True,
@@ -312,13 +352,13 @@ FORMATS = ("table", "json", "csv")
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
-                type=click.Path(allow_dash=True))
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="table (default on a terminal), json (JSON Lines, default otherwise), csv.")
 @click.option("--fields", metavar="KEYS", help="Comma-separated columns/keys to print.")
-@click.option("--limit", type=click.IntRange(min=0), help="Stop after N matching events.")
+@click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
+              help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
               help="Worker processes for large .evtx files (default: one per core).")
@@ -339,6 +379,7 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
       wcfevents decode trace.evtx --level warning+ --since 2h --format json | jq .message
       wcfevents decode traces/ --id 4001-4035,214 --format csv > wcf.csv
     """
+    paths = stdin_default(paths)
     from itertools import islice
 
     from wcfevents.model import EVENT_KEYS
@@ -391,8 +432,7 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
-                type=click.Path(allow_dash=True))
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table (default on a terminal) or json (one object).")
@@ -406,6 +446,7 @@ def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: 
       wcfevents summary trace.evtx
       wcfevents summary traces/ --wcf-only --format json | jq .levels
     """
+    paths = stdin_default(paths)
     from wcfevents.analysis.summary import summarize
     from wcfevents.output import analysis
 
@@ -423,14 +464,14 @@ def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: 
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
-                type=click.Path(allow_dash=True))
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options_but_activity
 @click.option("--activity", "focus", metavar="GUID",
               help="Show this activity's timeline with its transferred children.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table (default on a terminal) or json (one activity a line).")
-@click.option("--limit", type=click.IntRange(min=0), help="Show only the first N activities.")
+@click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
+              help="Show only the first N activities.")
 @no_color_option
 def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit: int | None,
                no_color: bool, **options: Any) -> None:
@@ -444,6 +485,7 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
     """
     from itertools import islice
 
+    paths = stdin_default(paths)
     from wcfevents.analysis.activities import track
     from wcfevents.model import canonical_guid
     from wcfevents.output import analysis

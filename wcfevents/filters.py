@@ -18,6 +18,7 @@ from wcfevents.model import Event, canonical_guid, canonical_time
 
 Check = Callable[[Event], bool]
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
+_NO_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})(?=$|[Zz+-]|\s)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -75,7 +76,9 @@ def parse_time(value: str, now: datetime | None = None) -> str:
         return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}0Z"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         text += "T00:00:00"
-    canonical = canonical_time(text)
+    # The minutes-only forms people type: 2024-05-14T08:00, '2024-05-14 08:00', 08:00+02:00.
+    text = _NO_SECONDS.sub(r"\1:00", text, count=1)
+    canonical = canonical_time(text[:10] + "T" + text[11:] if text[10:11] in "t " else text)
     if canonical is None or not canonical.endswith("Z") or len(canonical) != 28:
         raise FilterError(f"not a time: {value!r} (use ISO 8601 such as 2024-05-01T10:00:00Z, "
                           "or 15m, 2h, 1d)")

@@ -64,8 +64,8 @@ class Event:
             "symbol": self.symbol,
             "level": self.level,
             "level_value": self.level_value,
-            "task": self.task if self.task is not None else self.task_id,
-            "opcode": self.opcode if self.opcode is not None else self.opcode_id,
+            "task": self.task if self.task is not None else _number_text(self.task_id),
+            "opcode": self.opcode if self.opcode is not None else _number_text(self.opcode_id),
             "keywords": list(self.keywords),
             "keywords_mask": format_mask(self.keywords_mask),
             "channel": self.channel,
@@ -79,6 +79,11 @@ class Event:
             "extra": self.extra,
             "source": self.source,
         }
+
+
+def _number_text(value: int | None) -> str | None:
+    """A task or opcode with no known name: its number as text, so each JSON key has one type."""
+    return None if value is None else str(value)
 
 
 # -- canonical forms --------------------------------------------------------------------------
