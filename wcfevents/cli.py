@@ -220,7 +220,8 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--since", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         click.option("--until", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         *([click.option("--activity", "activities", multiple=True, metavar="GUID",
-                        help="ActivityID or RelatedActivityID.")] if with_activity else []),
+                        help="ActivityID or RelatedActivityID, or its start as tables show it.")]
+          if with_activity else []),
         click.option("--pid", "pids", multiple=True, type=int, help="Process ID."),
         click.option("--grep", multiple=True, metavar="TEXT",
                      help="Text in the message or payload, any case."),
@@ -248,7 +249,7 @@ def build_filters(options: dict[str, Any]) -> Any:
             channels=options["channels"], providers=options["providers"],
             wcf_only=options["wcf_only"], since=options["since"], until=options["until"],
             activities=options.get("activities", ()), pids=options["pids"],
-            grep=options["grep"],
+            grep=options["grep"], records=options.get("records", ()),
         )
         from wcfevents.catalog import load as load_catalog
 
@@ -311,6 +312,8 @@ class Run:
 
     def finish(self, always: bool = False) -> None:
         """Print the accounting when something was lost (or when asked) and exit accordingly."""
+        if self.filters.ambiguous:
+            fail(f"--activity {self.filters.ambiguous[0]}: give more of the ID")
         if always or not self.stats.complete:
             click.echo(f"wcfevents: {self.summary_line()}", err=True)
         if self.stats.inputs and self.stats.unreadable == self.stats.inputs:
@@ -393,7 +396,7 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
                 param_hint="--fields")
     run = Run(paths, options)
     fmt = "count" if count_only else choose_format(fmt, ("table", "json"))
-    if limit is None and fmt in ("json", "csv", "count"):
+    if limit is None and fmt in ("json", "csv", "count") and not run.filters.activity_prefixes:
         # Whole-file output: large .evtx files are decoded on every core, in order.
         from functools import partial
 
@@ -513,6 +516,45 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
             console.print(analysis.activities_table(shown))
             if tracker.without_activity:
                 console.print(f"[dim]{tracker.without_activity} events carry no ActivityID[/]")
+    sys.stdout.flush()
+    run.finish()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
+@filter_options
+@click.option("--record", "records", multiple=True, type=click.IntRange(min=0), metavar="N",
+              help="EventRecordID (repeatable).")
+@click.option("--tz", "tz", metavar="ZONE",
+              help="Show this zone's time beside UTC: local, or an offset such as +02:00.")
+@click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
+              help="Stop after N matching events.")
+@no_color_option
+def show(paths: tuple[str, ...], records: tuple[int, ...], tz: str | None, limit: int | None,
+         no_color: bool, **options: Any) -> None:
+    """Every field and the full payload of the matching events, one block each: exception
+    texts and XML bodies laid out for reading, HRESULTs and Win32 codes explained.
+
+    \b
+    Examples:
+      wcfevents show trace.evtx --record 17
+      wcfevents show trace.evtx --level error+ --tz local
+      wcfevents show trace.evtx --activity 5f0c1c7e
+    """
+    paths = stdin_default(paths)
+    from itertools import islice
+
+    from wcfevents.output import detail
+
+    try:
+        zone = detail.parse_zone(tz)
+    except detail.ZoneError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+    run = Run(paths, {**options, "records": records})
+    events = run.events(streaming=True)
+    if limit is not None:
+        events = islice(events, limit)
+    detail.write(events, make_console(no_color), zone)
     sys.stdout.flush()
     run.finish()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from wcfevents.catalog import PROVIDER_KEYWORD_BITS, Catalog, UnknownName, level_value
-from wcfevents.model import Event, canonical_guid, canonical_time
+from wcfevents.model import Event, canonical_guid, canonical_time, is_full_guid
 
 Check = Callable[[Event], bool]
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
@@ -100,6 +100,14 @@ class Filters:
     activities: list[str] = field(default_factory=list)
     pids: set[int] = field(default_factory=set)
     grep: list[str] = field(default_factory=list)
+    records: set[int] = field(default_factory=set)
+    # Filled while reading: an activity prefix that matched two different activities.
+    ambiguous: list[str] = field(default_factory=list)
+
+    @property
+    def activity_prefixes(self) -> list[str]:
+        """The --activity values that are the start of an ID, not a whole one."""
+        return [a for a in self.activities if not is_full_guid(a)]
 
     def build(self, catalog: Catalog) -> tuple[Check | None, Check | None]:
         """(raw check, enriched check); None where nothing needs checking. Cheap checks first."""
@@ -131,9 +139,11 @@ class Filters:
         if self.until:
             until = self.until
             raw.append(lambda e: e.timestamp is not None and e.timestamp <= until)
+        if self.records:
+            records = frozenset(self.records)
+            raw.append(lambda e: e.record_id in records)
         if self.activities:
-            wanted = frozenset(canonical_guid(a) for a in self.activities)
-            raw.append(lambda e: e.activity_id in wanted or e.related_activity_id in wanted)
+            raw.append(self._activity_check())
         if self.keywords:
             raw.append(self._keyword_check(catalog))
         if self.channels:
@@ -167,6 +177,35 @@ class Filters:
             return True
 
         return quick
+
+    def _activity_check(self) -> Check:
+        """ActivityID or RelatedActivityID equal to a GUID or starting with a prefix; a prefix
+        that turns out to match two activities is noted in `ambiguous` (and matches the first)."""
+        wanted = frozenset(a for a in self.activities if is_full_guid(a))
+        prefixes = self.activity_prefixes
+        if not prefixes:
+            return lambda e: e.activity_id in wanted or e.related_activity_id in wanted
+        matched: dict[str, str] = {}
+        noted: set[str] = set()
+
+        def by_activity(e: Event) -> bool:
+            if e.activity_id in wanted or e.related_activity_id in wanted:
+                return True
+            hit = False
+            for guid in (e.activity_id, e.related_activity_id):
+                if not guid:
+                    continue
+                for prefix in prefixes:
+                    if guid.startswith(prefix):
+                        first = matched.setdefault(prefix, guid)
+                        if first == guid:
+                            hit = True
+                        elif prefix not in noted:
+                            noted.add(prefix)
+                            self.ambiguous.append(f"{prefix!r} matches {first} and {guid}")
+            return hit
+
+        return by_activity
 
     def _provider_check(self, catalog: Catalog) -> Check:
         names: set[str] = set()

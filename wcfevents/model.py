@@ -113,6 +113,23 @@ def canonical_guid(value: Any) -> str | None:
 
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+_GUID_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{0,35}$")
+
+
+def guid_or_prefix(value: str) -> str:
+    """A full GUID (canonical) or the start of one as tables show it (`5f0c1c7e`), lowercase;
+    ValueError for anything else."""
+    text = value.strip().lower().lstrip("{").rstrip("}")
+    full = canonical_guid(text)
+    if full and len(full) == 36 and _GUID.match(full):
+        return full
+    if not _GUID_PREFIX.match(text):
+        raise ValueError(f"not an activity ID or the start of one: {value!r}")
+    return text
+
+
+def is_full_guid(value: str) -> bool:
+    return len(value) == 36 and _GUID.match(value) is not None
 
 
 def canonical_activity(value: Any) -> str | None:
