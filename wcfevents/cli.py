@@ -490,14 +490,25 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
 
     paths = stdin_default(paths)
     from wcfevents.analysis.activities import track
-    from wcfevents.model import canonical_guid
+    from wcfevents.model import guid_or_prefix, is_full_guid, short_ids
     from wcfevents.output import analysis
 
-    wanted = canonical_guid(focus) if focus else None
+    try:
+        wanted = guid_or_prefix(focus) if focus else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--activity") from None
     run = Run(paths, options)
     tracker = track(run.events(), wanted)
     fmt = choose_format(fmt, ("table", "json"))
+    if wanted is not None and not is_full_guid(wanted):
+        found = tracker.matching(wanted)
+        if len(found) > 1:
+            shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
+            fail(f"--activity {wanted!r} matches {len(found)} activities ({shown}): "
+                 "give more of the ID")
+        wanted = found[0] if found else wanted
     if wanted is not None:
+        tracker.settle()
         if wanted not in tracker.activities:
             run.finish()
             fail(f"no activity {wanted} in the input", EXIT_PARTIAL)
@@ -513,7 +524,8 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
             analysis.activities_json(shown, sys.stdout.buffer)
         else:
             console = make_console(no_color)
-            console.print(analysis.activities_table(shown))
+            console.print(analysis.activities_table(
+                shown, short_ids(tracker.activities), console.width))
             if tracker.without_activity:
                 console.print(f"[dim]{tracker.without_activity} events carry no ActivityID[/]")
     sys.stdout.flush()

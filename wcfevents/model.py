@@ -8,8 +8,10 @@ the engine or the export format.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from typing import Any
 
 # The public JSON keys of an event, in order (documented in the README).
@@ -126,6 +128,19 @@ def guid_or_prefix(value: str) -> str:
     if not _GUID_PREFIX.match(text):
         raise ValueError(f"not an activity ID or the start of one: {value!r}")
     return text
+
+
+def short_ids(ids: Iterable[str], minimum: int = 8) -> dict[str, str]:
+    """Each ID's shortest start (at least `minimum` characters) that no other of them shares,
+    as tables show them and --activity takes them."""
+    ordered = sorted(set(ids))
+    needed = [minimum] * len(ordered)
+    for index, (a, b) in enumerate(pairwise(ordered)):
+        common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                      min(len(a), len(b)))
+        needed[index] = max(needed[index], common + 1)
+        needed[index + 1] = max(needed[index + 1], common + 1)
+    return {item: item[:size] for item, size in zip(ordered, needed, strict=True)}
 
 
 def is_full_guid(value: str) -> bool:
