@@ -354,6 +354,16 @@ def _progress(events: Any, stats: Any, every: int) -> Any:
 FORMATS = ("table", "json", "csv")
 
 
+def table_layout(paths: tuple[str, ...], fields: list[str] | None, no_color: bool) -> Any:
+    """The table's columns for this terminal: colour only on a terminal, a source column when
+    there are several inputs."""
+    from wcfevents.output import table
+
+    color = stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
+    several = len(paths) > 1 or any(os.path.isdir(p) for p in paths)
+    return table.layout(make_console(True).width, fields, color=color, source=several)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options
@@ -385,29 +395,33 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
     paths = stdin_default(paths)
     from itertools import islice
 
-    from wcfevents.model import EVENT_KEYS
+    from wcfevents.model import EVENT_KEYS, is_field
 
     selected = [f.strip() for f in fields.split(",")] if fields else None
     if selected:
-        unknown = [f for f in selected if f not in EVENT_KEYS]
+        unknown = [f for f in selected if not is_field(f)]
         if unknown:
             raise click.BadParameter(
-                f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}",
-                param_hint="--fields")
+                f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}, or a payload "
+                "path such as data.MethodName", param_hint="--fields")
     run = Run(paths, options)
     fmt = "count" if count_only else choose_format(fmt, ("table", "json"))
-    if limit is None and fmt in ("json", "csv", "count") and not run.filters.activity_prefixes:
+    layout = table_layout(paths, selected, no_color) if fmt == "table" else None
+    if limit is None and not run.filters.activity_prefixes:
         # Whole-file output: large .evtx files are decoded on every core, in order.
         from functools import partial
 
         from wcfevents.output import csv as csv_output
-        from wcfevents.output import discard, jsonl
+        from wcfevents.output import discard, jsonl, table
 
         out = sys.stdout.buffer
         if fmt == "csv":
             out.write(csv_output.header(selected))
+        elif fmt == "table":
+            out.write(table.header(layout))
         encode = {"json": partial(jsonl.encode, fields=selected),
-                  "csv": partial(csv_output.encode, fields=selected), "count": discard}[fmt]
+                  "csv": partial(csv_output.encode, fields=selected),
+                  "table": partial(table.encode, lay=layout), "count": discard}[fmt]
         for block in run.encoded(encode, jobs):
             out.write(block)
         if fmt == "count":
@@ -429,7 +443,7 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
         else:
             from wcfevents.output import table
 
-            table.write(events, make_console(no_color), selected)
+            table.write(events, sys.stdout.buffer, layout)
     sys.stdout.flush()
     run.finish(always=show_stats)
 

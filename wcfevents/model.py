@@ -88,6 +88,27 @@ def _number_text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
+def is_field(name: str) -> bool:
+    """A key of the JSON form, or a path into the payload or extra (`data.MethodName`)."""
+    if name in EVENT_KEYS:
+        return True
+    head, _dot, rest = name.partition(".")
+    return head in ("data", "extra") and bool(rest)
+
+
+def field_value(record: dict[str, Any], name: str) -> Any:
+    """A key of an event's JSON form, or a dotted path into it (`data.MethodName`); None when
+    the record does not have it."""
+    if name in record:
+        return record[name]
+    value: Any = record
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
 # -- canonical forms --------------------------------------------------------------------------
 
 _GUID = re.compile(
