@@ -500,9 +500,9 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
       wcfevents activities trace.evtx
       wcfevents activities trace.evtx --activity 5f0c1c7e-0d3a-4c3b-9c61-2f2e8f3a1b7d
     """
+    paths = stdin_default(paths)
     from itertools import islice
 
-    paths = stdin_default(paths)
     from wcfevents.analysis.activities import track
     from wcfevents.model import guid_or_prefix, is_full_guid, short_ids
     from wcfevents.output import analysis

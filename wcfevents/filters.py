@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from wcfevents.catalog import PROVIDER_KEYWORD_BITS, Catalog, UnknownName, level_value
-from wcfevents.model import Event, canonical_guid, canonical_time, is_full_guid
+from wcfevents.model import Event, canonical_guid, canonical_time, guid_or_prefix, is_full_guid
 
 Check = Callable[[Event], bool]
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
@@ -104,10 +104,20 @@ class Filters:
     # Filled while reading: an activity prefix that matched two different activities.
     ambiguous: list[str] = field(default_factory=list)
 
+    def _activity_values(self) -> list[str]:
+        """The --activity values in canonical form: whole GUIDs, or lowercase starts of one."""
+        values = []
+        for value in self.activities:
+            try:
+                values.append(guid_or_prefix(value))
+            except ValueError:
+                raise FilterError(f"--activity: not an activity ID: {value!r}") from None
+        return values
+
     @property
     def activity_prefixes(self) -> list[str]:
         """The --activity values that are the start of an ID, not a whole one."""
-        return [a for a in self.activities if not is_full_guid(a)]
+        return [a for a in self._activity_values() if not is_full_guid(a)]
 
     def build(self, catalog: Catalog) -> tuple[Check | None, Check | None]:
         """(raw check, enriched check); None where nothing needs checking. Cheap checks first."""
@@ -181,7 +191,7 @@ class Filters:
     def _activity_check(self) -> Check:
         """ActivityID or RelatedActivityID equal to a GUID or starting with a prefix; a prefix
         that turns out to match two activities is noted in `ambiguous` (and matches the first)."""
-        wanted = frozenset(a for a in self.activities if is_full_guid(a))
+        wanted = frozenset(a for a in self._activity_values() if is_full_guid(a))
         prefixes = self.activity_prefixes
         if not prefixes:
             return lambda e: e.activity_id in wanted or e.related_activity_id in wanted
