@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wcfevents.cli import main
 from wcfevents.model import Event
@@ -147,3 +149,32 @@ def test_zone_parsing() -> None:
         detail.parse_zone("+25:00")
     assert detail.local_time("2024-05-14T23:30:00.1234567Z", detail.parse_zone("+01:00")) == \
         "2024-05-15 00:30:00.1234567 +01:00"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
+                               max_size=12),
+                       st.one_of(st.text(), st.integers(), st.none(), st.booleans(),
+                                 st.sampled_from(["<a><b>&x;</b></a>", "<Exception/>", "<",
+                                                  "0x80070005", "-1", "<r>\x00</r>"])),
+                       max_size=5),
+       st.one_of(st.none(), st.text()))
+def test_any_payload_renders_without_error(data: dict[str, Any], message: str | None) -> None:
+    event = Event(record_id=1, timestamp="2024-05-14T08:00:00.0000000Z", event_id=219,
+                  data=data, message=message)
+    text = detail.block(event, detail.parse_zone("+01:00")).plain
+    assert text.startswith("── record 1")
+    for name in data:
+        assert name in text
+
+
+def test_escape_sequences_in_a_trace_never_reach_the_terminal() -> None:
+    event = Event(record_id=1, timestamp="2024-05-14T08:00:00.0000000Z", event_id=219,
+                  symbol="ServiceException\x1b[2J", message="boom\x1b]0;owned\x07 end",
+                  data={"ExceptionToString": "x\x1b[31mred"}, level="Error", level_value=2)
+    from wcfevents.output import table
+
+    for text in (detail.block(event).plain,
+                 table.encode([event], table.layout(160, color=True)).decode()):
+        assert "\x1b]" not in text and "\x1b[2J" not in text and "\x07" not in text
+        assert "boom" in text and "end" in text

@@ -10,7 +10,7 @@ import orjson
 from wcfevents.analysis.activities import Activity, ActivityTracker
 from wcfevents.analysis.summary import Summary
 from wcfevents.model import Event
-from wcfevents.output.table import LEVEL_STYLES
+from wcfevents.output.table import LEVEL_STYLES, visible
 
 
 def _styled(level: str | None) -> str:
@@ -110,8 +110,8 @@ def activities_table(activities: Iterable[Activity], short: dict[str, str] | Non
         if wide:
             cells += ["" if duration is None else f"{duration:,.3f}",
                       (activity.first or "")[5:23].replace("T", " ")]
-        cells += [escape(activity.description or ""),
-                  f"[red]{escape(error.splitlines()[0])}[/]" if error else ""]
+        cells += [escape(visible(activity.description or "")),
+                  f"[red]{escape(visible(error.splitlines()[0]))}[/]" if error else ""]
         if wide:
             cells.append(str(len(activity.children)) if activity.children else "")
         table.add_row(*cells)
@@ -124,7 +124,7 @@ def _event_line(event: Event) -> str:
     stamp = (event.timestamp or "").replace("T", " ").rstrip("Z")
     text = event.message if event.message is not None else ""
     return (f"[dim]{stamp}[/] {_styled(event.level)} [bold]{event.event_id}[/] "
-            f"{event.symbol or ''} {escape(text)}")
+            f"{event.symbol or ''} {escape(visible(text))}")
 
 
 def _activity_label(activity: Activity) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from wcfevents.catalog.codes import Code, explain, in_text
 from wcfevents.model import Event, format_mask
-from wcfevents.output.table import LEVEL_STYLES
+from wcfevents.output.table import LEVEL_STYLES, visible
 
 # Payload fields whose numbers are status codes (a plain 5 elsewhere is just a 5).
 CODE_FIELD = re.compile(r"hresult|status|error_?code|win32|^hr$|^code$", re.IGNORECASE)
@@ -169,7 +169,7 @@ def block(event: Event, zone: tzinfo | None = None, width: int = 100) -> Any:
         if value in (None, "", []):
             return
         out.append(f"{label:<{LABEL_WIDTH}}", style="bold")
-        out.append(str(value), style=style)
+        out.append(visible(str(value)), style=style)
         out.append("\n")
 
     integrity = event.extra.get("integrity") if event.extra else None
@@ -205,9 +205,9 @@ def block(event: Event, zone: tzinfo | None = None, width: int = 100) -> Any:
         if kind:
             out.append(f"({kind})", style="dim")
             lines = ["", *lines]
-        out.append(lines[0])
+        out.append(visible(lines[0]))
         for line in lines[1:]:
-            out.append("\n" + " " * LABEL_WIDTH + line)
+            out.append("\n" + " " * LABEL_WIDTH + visible(line))
         out.append("\n")
     for title, values in (("Payload", event.data), ("Extra", event.extra)):
         items = [(k, v) for k, v in values.items() if not (title == "Extra" and k == "integrity")]
@@ -223,10 +223,10 @@ def block(event: Event, zone: tzinfo | None = None, width: int = 100) -> Any:
 def _value_lines(out: Any, name: str, value: Any) -> None:
     """One payload field: short values beside the name, long or multi-line ones below it."""
     lines, kind = _lines(value)
-    label = f"  {name}"
+    label = f"  {visible(name)}"
     if len(lines) == 1 and kind is None and len(lines[0]) <= 80:
         out.append(f"{label:<{LABEL_WIDTH + 8}}", style="cyan")
-        out.append(lines[0] if value is not None else "(null)",
+        out.append(visible(lines[0]) if value is not None else "(null)",
                    style="" if value is not None else "dim")
         out.append("\n")
     else:
@@ -235,7 +235,7 @@ def _value_lines(out: Any, name: str, value: Any) -> None:
             out.append(f" ({kind})", style="dim")
         out.append("\n")
         for line in lines:
-            out.append(INDENT + line + "\n")
+            out.append(INDENT + visible(line) + "\n")
     for code in field_codes(name, value):
         out.append(INDENT + "→ ", style="dim")
         out.append(str(code), style="magenta")

@@ -9,6 +9,7 @@ cut in the middle (a word longer than the column gets a line of its own, whole).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -127,6 +128,21 @@ def _fit_left(text: str, size: int) -> str:
     return ("…" + text[-(size - 1):]) if len(text) > size else text.ljust(size)
 
 
+# Control characters from a trace never reach the terminal raw (an ESC could repaint it): they
+# show as the Unicode control pictures (␛). Newlines and tabs are layout, kept and widened.
+_CONTROLS = {c: 0x2400 + c for c in range(0x20) if c not in (0x0A, 0x0D)}
+_CONTROLS.update({0x09: 0x20, 0x7F: 0x2421})
+_CONTROLS.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Text with control characters made harmless and visible."""
+    return text.translate(_CONTROLS) if _CONTROL.search(text) else text
+
+
 def wrap(text: str, size: int) -> list[str]:
     """Lines of at most `size` characters, broken at spaces only; a longer word stays whole."""
     lines: list[str] = []
@@ -170,7 +186,7 @@ class _Cells:
         key = event.symbol or event.provider or ""
         cell = self.symbols.get(key)
         if cell is None:
-            cell = self.symbols[key] = _fit(key, size)
+            cell = self.symbols[key] = _fit(visible(key), size)
         return cell
 
 
@@ -190,7 +206,7 @@ def _cell(event: Event, name: str, size: int, cells: _Cells) -> str:
     if name == "channel":
         return _fit((event.channel or "").rsplit("/", 1)[-1], size)
     if name == "source":
-        text = (event.source or "").replace("\\", "/").rsplit("/", 1)[-1]
+        text = visible(event.source or "").replace("\\", "/").rsplit("/", 1)[-1]
         stem, dot, suffix = text.rpartition(".")
         return _fit_left(stem if dot and suffix.lower() in TRACE_SUFFIXES else text, size)
     value = field_value(event.to_dict(), name)
@@ -199,7 +215,7 @@ def _cell(event: Event, name: str, size: int, cells: _Cells) -> str:
 
         value = orjson.dumps(value).decode()
     right = COLUMNS.get(name, ("", 0, False))[2]
-    return _fit("" if value is None else str(value), size, right)
+    return _fit("" if value is None else visible(str(value)), size, right)
 
 
 def _message(event: Event, color: bool) -> tuple[str, str]:
@@ -213,7 +229,7 @@ def _message(event: Event, color: bool) -> tuple[str, str]:
     if damaged:
         text = f"[{DAMAGED}: {damaged}] {text}"
         style = RED if color else ""
-    return text, style
+    return visible(text), style
 
 
 class Rows:
