@@ -215,7 +215,8 @@ def _cell(event: Event, name: str, size: int, cells: _Cells) -> str:
 
         value = orjson.dumps(value).decode()
     right = COLUMNS.get(name, ("", 0, False))[2]
-    return _fit("" if value is None else visible(str(value)), size, right)
+    text = "" if value is None else visible(str(value)).replace("\r", " ").replace("\n", " ")
+    return _fit(text, size, right)
 
 
 def _message(event: Event, color: bool) -> tuple[str, str]:
