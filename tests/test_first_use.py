@@ -104,3 +104,4 @@ def test_completion_offers_catalog_names() -> None:
     assert "DispatchSessionFailed" in completions(["lookup"], "DispatchSess")
     assert completions(["decode", "x", "-k"], "ServiceHost,Activ") == [
         "ServiceHost,ActivationServices"]
+    assert "symbol,data.MethodName" in completions(["decode", "x", "--fields"], "symbol,data.Meth")

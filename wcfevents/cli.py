@@ -84,7 +84,12 @@ def complete_names(kind: str) -> Callable[..., list[Any]]:
 
         done, _sep, tail = incomplete.rpartition(",")
         prefix = done + "," if _sep else ""
-        names = load_catalog().names(kind)
+        if kind == "field":  # --fields: the JSON keys, and payload paths data.NAME
+            from wcfevents.model import EVENT_KEYS
+
+            names = [*EVENT_KEYS, *(f"data.{n}" for n in load_catalog().names("field"))]
+        else:
+            names = load_catalog().names(kind)
         if kind == "level":
             names = names + [f"{name}+" for name in names[1:]]
         return [CompletionItem(prefix + name) for name in names
@@ -369,7 +374,8 @@ def table_layout(paths: tuple[str, ...], fields: list[str] | None, no_color: boo
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="table (default on a terminal), json (JSON Lines, default otherwise), csv.")
-@click.option("--fields", metavar="KEYS", help="Comma-separated columns/keys to print.")
+@click.option("--fields", metavar="KEYS", shell_complete=complete_names("field"),
+              help="Comma-separated columns/keys to print; data.NAME for a payload field.")
 @click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
               help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")

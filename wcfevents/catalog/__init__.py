@@ -194,7 +194,8 @@ class Catalog:
     # -- names ---------------------------------------------------------------------------
 
     def names(self, kind: str) -> list[str]:
-        """Every name of a kind (`keyword`, `level`, `channel`, `symbol`), for shell completion."""
+        """Every name of a kind (`keyword`, `level`, `channel`, `symbol`, payload `field`), for
+        shell completion."""
         if kind == "keyword":
             return list(self.keyword_masks)
         if kind == "level":
@@ -203,6 +204,8 @@ class Catalog:
             return [facts["short_name"] for facts in self.channels.values()]
         if kind == "symbol":
             return sorted(raw["symbol"] for raw in self._raw.values())
+        if kind == "field":
+            return sorted({f["name"] for raw in self._raw.values() for f in raw["fields"]})
         raise ValueError(f"no names of kind {kind!r}")
 
     def keyword(self, name: str) -> str:
