@@ -90,7 +90,13 @@ def test_a_short_id_works_for_decode_and_show(trace: Path, command: str) -> None
         assert result.stdout.count("── record ") == 4
 
 
-@pytest.mark.parametrize("command", ["decode", "show", "activities"])
+def test_a_short_id_works_for_summary(trace: Path) -> None:
+    result = run("summary", str(trace), "--activity", CHILD[:8], "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["records"]["matched"] == 4
+
+
+@pytest.mark.parametrize("command", ["decode", "show", "summary", "activities"])
 def test_an_ambiguous_prefix_is_a_clear_usage_error(trace: Path, command: str) -> None:
     result = run(command, str(trace), "--activity", TWIN_A[:12])
     assert result.exit_code == 2
