@@ -178,3 +178,19 @@ def test_escape_sequences_in_a_trace_never_reach_the_terminal() -> None:
                  table.encode([event], table.layout(160, color=True)).decode()):
         assert "\x1b]" not in text and "\x1b[2J" not in text and "\x07" not in text
         assert "boom" in text and "end" in text
+
+
+def test_local_zone_follows_daylight_saving(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as clock
+
+    if not hasattr(clock, "tzset"):
+        pytest.skip("no tzset on this platform")
+    monkeypatch.setenv("TZ", "America/New_York")
+    clock.tzset()
+    try:
+        local = detail.parse_zone("local")
+        assert detail.local_time("2024-01-14T08:00:00.0000000Z", local).endswith("-05:00")
+        assert detail.local_time("2024-07-14T08:00:00.0000000Z", local).endswith("-04:00")
+    finally:
+        monkeypatch.undo()
+        clock.tzset()

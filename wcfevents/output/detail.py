@@ -24,6 +24,9 @@ EXCEPTION_TAGS = ("Exception", "InnerException")
 INDENT = " " * 4
 
 
+LOCAL = timezone(timedelta(0), "local")  # a marker: the system's zone rules, not a fixed offset
+
+
 class ZoneError(ValueError):
     """A --tz value that is neither `local`, `utc` nor an offset like +02:00."""
 
@@ -34,7 +37,7 @@ def parse_zone(text: str | None) -> tzinfo | None:
         return None
     value = text.strip()
     if value.lower() == "local":
-        return datetime.now().astimezone().tzinfo
+        return LOCAL
     if value.lower() in ("utc", "z", "gmt"):
         return timezone.utc
     match = _OFFSET.match(value)
@@ -51,7 +54,8 @@ def local_time(stamp: str, zone: tzinfo) -> str:
     """A canonical UTC time in another zone, keeping all seven fractional digits."""
     try:
         moment = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-        local = moment.astimezone(zone)
+        # This machine's zone with the offset (DST or not) that applied at that moment.
+        local = moment.astimezone() if zone is LOCAL else moment.astimezone(zone)
     except (ValueError, OverflowError):
         return "?"
     fraction = stamp[19:27] if stamp[19:20] == "." else ""
