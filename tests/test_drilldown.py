@@ -75,6 +75,7 @@ def test_a_short_id_works_for_the_activity_timeline(trace: Path) -> None:
     assert json.loads(result.stdout)["activity_id"] == PARENT
     tree = run("activities", str(trace), "--activity", "1111", "--format", "table")
     assert tree.exit_code == 0 and FAILURE.split(":")[0] in tree.stdout
+    assert "first error:" in tree.stdout  # the root carries its subtree's first error
 
 
 @pytest.mark.parametrize("command", ["decode", "show"])

@@ -128,11 +128,15 @@ def _event_line(event: Event) -> str:
 
 
 def _activity_label(activity: Activity) -> str:
+    from rich.markup import escape
+
     duration = activity.duration_ms
     took = "" if duration is None else f", {duration:,.3f} ms"
-    doing = f" — {activity.description}" if activity.description else ""
+    doing = f" — {escape(visible(activity.description))}" if activity.description else ""
+    error = activity.first_error[1].splitlines()[0] if activity.first_error else ""
+    failed = f"\n[red]first error: {escape(visible(error))}[/]" if error else ""
     return (f"[bold]activity {activity.activity_id}[/]{doing} "
-            f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]")
+            f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]{failed}")
 
 
 def activity_tree(tracker: ActivityTracker, root_id: str) -> Any:
