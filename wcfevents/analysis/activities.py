@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wcfevents.analysis.summary import Span, severity_rank
-from wcfevents.model import Event, iso_to_filetime
+from wcfevents.model import Event, is_full_guid, iso_to_filetime
 
 TRANSFER_EMITTED = 499
 START_OPCODE = 1
@@ -49,6 +49,9 @@ class Activity:
     parent: str | None = None
     children: list[str] = field(default_factory=list)
     name: str | None = None  # the first Start's ActivityName (.svclog)
+    # (time, message) of the first Critical or Error event: its own, and its subtree's.
+    own_error: tuple[str, str] | None = None
+    first_error: tuple[str, str] | None = None
 
     @property
     def first(self) -> str | None:
@@ -83,6 +86,7 @@ class Activity:
             "name": self.name,
             "parent": self.parent,
             "children": list(self.children),
+            "first_error": self.first_error[1] if self.first_error else None,
         }
 
 
@@ -120,7 +124,10 @@ class ActivityTracker:
         self.activities: dict[str, Activity] = {}
         self.without_activity = 0
         self.focus = focus
-        self.focus_members: set[str] = {focus} if focus else set()
+        whole = focus is not None and is_full_guid(focus)
+        # A focus given as the start of an ID follows every activity that starts so.
+        self.focus_prefix = None if whole else focus
+        self.focus_members: set[str] = {focus} if whole and focus else set()
         self.timeline: list[Event] = []
 
     def _get(self, activity_id: str) -> Activity:
@@ -167,6 +174,8 @@ class ActivityTracker:
         if activity_id is None or activity_id == NO_ACTIVITY:
             self.without_activity += 1
             return
+        if self.focus_prefix and activity_id.startswith(self.focus_prefix):
+            self.focus_members.add(activity_id)
         activity = self._get(activity_id)
         activity.event_count += 1
         activity.span.add(event.timestamp)
@@ -175,6 +184,10 @@ class ActivityTracker:
             activity.worst_rank, activity.worst_level = rank, event.level
         if event.level_value in (1, 2):
             activity.errors += 1
+            stamp = event.timestamp or ""
+            if activity.own_error is None or stamp < activity.own_error[0]:
+                text = event.message or event.symbol or f"event {event.event_id}"
+                activity.own_error = (stamp, text)
         elif event.level_value == 3:
             activity.warnings += 1
         told = describe(event)
@@ -193,8 +206,40 @@ class ActivityTracker:
         if self.focus_members and activity_id in self.focus_members:
             self.timeline.append(event)
 
+    def matching(self, prefix: str) -> list[str]:
+        """The activity IDs that start with a prefix (a short ID as tables show it)."""
+        return sorted(a for a in self.activities if a.startswith(prefix))
+
+    def settle(self) -> None:
+        """Give every activity the first error of its subtree (its own or a descendant's).
+        Depth-first without recursion: a hostile trace may chain transfers very deep."""
+        done: dict[str, tuple[str, str] | None] = {}
+        activities = self.activities
+        for root in activities:
+            if root in done:
+                continue
+            stack = [(root, iter(activities[root].children))]
+            path = {root}
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is not None:
+                    if child not in done and child not in path and child in activities:
+                        path.add(child)
+                        stack.append((child, iter(activities[child].children)))
+                    continue
+                stack.pop()
+                path.discard(node)
+                best = activities[node].own_error
+                for kid in activities[node].children:
+                    found = done.get(kid)
+                    if found is not None and (best is None or found[0] < best[0]):
+                        best = found
+                done[node] = activities[node].first_error = best
+
     def ranked(self) -> list[Activity]:
         """Failing activities first, then the slowest."""
+        self.settle()
         return sorted(self.activities.values(),
                       key=lambda a: (a.worst_rank, -(a.duration_ms or 0.0), a.first or ""))
 

@@ -10,7 +10,7 @@ import orjson
 from wcfevents.analysis.activities import Activity, ActivityTracker, transfer_target
 from wcfevents.analysis.summary import Summary
 from wcfevents.model import Event
-from wcfevents.output.table import LEVEL_STYLES
+from wcfevents.output.table import LEVEL_STYLES, visible
 
 
 def _styled(level: str | None) -> str:
@@ -71,26 +71,50 @@ def activities_json(activities: Iterable[Activity], out: IO[bytes]) -> int:
     return count
 
 
-def activities_table(activities: Iterable[Activity]) -> Any:
+ACTIVITIES_WIDE = 120  # from here the table adds duration, first time and transfers
+
+
+def activities_table(activities: Iterable[Activity], short: dict[str, str] | None = None,
+                     width: int = 160) -> Any:
+    """Activities as a table one line each: short IDs (`short`: the start that tells each
+    apart, which --activity takes), and each row's first error, so the failing request is found
+    from the list; what the activity was doing and the error share the room the rest leaves."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(header_style="bold")
-    table.add_column("Activity", no_wrap=True)
-    table.add_column("Worst")
-    table.add_column("Events", justify="right")
-    table.add_column("Duration ms", justify="right")
-    table.add_column("First (UTC)", no_wrap=True)
-    table.add_column("Doing", overflow="fold")
-    table.add_column("Transfers", justify="right")
+    wide = width >= ACTIVITIES_WIDE
+    activities = list(activities)
+    short = short or {}
+    id_width = max((len(short.get(a.activity_id, a.activity_id)) for a in activities), default=8)
+    fixed = [("Activity", id_width, "left"), ("Worst", 11, "left"),
+             ("Events", 6, "right")]
+    if wide:
+        fixed += [("Duration ms", 11, "right"), ("First (UTC)", 18, "left")]
+    # Every column takes its width plus 3 (padding and rule), and the table one more.
+    columns = len(fixed) + 2 + wide
+    room = max(24, width - sum(size for _n, size, _j in fixed) - 9 * wide - 3 * columns - 1)
+    doing = min(40, room // 3)
+    for name, size, justify in fixed:
+        table.add_column(name, no_wrap=True, width=size, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Doing", no_wrap=True, overflow="ellipsis", width=doing)
+    table.add_column("First error", no_wrap=True, overflow="ellipsis", width=room - doing)
+    if wide:
+        table.add_column("Transfers", no_wrap=True, width=9, justify="right")
     for activity in activities:
         duration = activity.duration_ms
-        table.add_row(
-            activity.activity_id, _styled(activity.worst_level), str(activity.event_count),
-            "" if duration is None else f"{duration:,.3f}",
-            (activity.first or "").replace("T", " ").rstrip("Z"),
-            activity.name or activity.description or "",
-            str(len(activity.children)) if activity.children else "",
-        )
+        error = activity.first_error[1] if activity.first_error else ""
+        cells = [short.get(activity.activity_id, activity.activity_id),
+                 _styled(activity.worst_level),
+                 str(activity.event_count)]
+        if wide:
+            cells += ["" if duration is None else f"{duration:,.3f}",
+                      (activity.first or "")[5:23].replace("T", " ")]
+        cells += [escape(visible(activity.name or activity.description or "")),
+                  f"[red]{escape(visible(error.splitlines()[0]))}[/]" if error else ""]
+        if wide:
+            cells.append(str(len(activity.children)) if activity.children else "")
+        table.add_row(*cells)
     return table
 
 
@@ -101,7 +125,7 @@ def _event_line(event: Event) -> str:
     text = event.message if event.message is not None else _logged_message(event)
     label = " ".join(part for part in (event.symbol, event.opcode) if part)
     return (f"[dim]{stamp}[/] {_styled(event.level)} [bold]{event.event_id}[/] "
-            f"{label} {escape(text)}")
+            f"{label} {escape(visible(text))}")
 
 
 def _logged_message(event: Event) -> str:
@@ -117,9 +141,11 @@ def _activity_label(activity: Activity) -> str:
     duration = activity.duration_ms
     took = "" if duration is None else f", {duration:,.3f} ms"
     told = activity.name or activity.description
-    doing = f" — {escape(told)}" if told else ""
+    doing = f" — {escape(visible(told))}" if told else ""
+    error = activity.first_error[1].splitlines()[0] if activity.first_error else ""
+    failed = f"\n[red]first error: {escape(visible(error))}[/]" if error else ""
     return (f"[bold]activity {activity.activity_id}[/]{doing} "
-            f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]")
+            f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]{failed}")
 
 
 def activity_tree(tracker: ActivityTracker, root_id: str) -> Any:

@@ -113,7 +113,8 @@ def panel(entry: CatalogEvent | TraceCode) -> Any:
         fields.append(f"%{index} ", style="cyan")
         fields.append(f"{field.name}", style="bold")
         fields.append(f"  {field.type}\n", style="dim")
-    grid.add_row("Payload", fields.rstrip() if entry.fields else Text("—"))
+    fields.rstrip()  # in place: Text.rstrip returns None
+    grid.add_row("Payload", fields if entry.fields else Text("—"))
     grid.add_row("Docs", entry.doc_url or "no documentation page")
     for note in entry.notes:
         grid.add_row("Note", Text(note, style="italic"))
