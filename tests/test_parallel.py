@@ -140,9 +140,9 @@ def tables(path: Path, workers: int, batch: int | None) -> tuple[dict, list, int
                              workers=workers, window_chunks=1, range_bytes=RANGE, batch=batch,
                              payload=payload))
     stats = Stats()
-    # summary reads header facts only, so it skips the payload's work: the counts are the same.
-    summary = summ.merged(parts(summ.summarize, payload=False))
-    tracker = act.merged(parts(act.track))
+    # summary reads the payload of hinted records only, so it skips the rest: the same counts.
+    summary = summ.merged(parts(summ.summarize, payload=summ.needs_payload))
+    tracker = act.merged(parts(act.track_part))
     records = {"read": stats.read // 2, "matched": stats.matched // 2}
     ranked = [a.to_dict() for a in tracker.ranked()]
     order = [a.activity_id for a in tracker.activities.values()]
@@ -174,3 +174,40 @@ def test_summary_and_activities_merge_exactly(tmp_path: Path, name: str) -> None
 def test_focused_tracker_does_not_merge() -> None:
     with pytest.raises(ValueError):
         act.ActivityTracker("x").merge(act.ActivityTracker())
+
+
+def test_activity_links_merge_exactly_at_every_split() -> None:
+    """Links decided by earlier ones (first parent wins, no cycles, transfers back) and
+    activities first seen as a link's end: merged at every split point, the one-pass table."""
+    from wcfevents.model import Event
+
+    def ev(n: int, activity: str, related: str | None = None, event_id: int = 1,
+           opcode: int | None = None, level: int = 4, name: str | None = None) -> Event:
+        guid = "{:0>8}-0000-0000-0000-000000000000"
+        return Event(record_id=n, timestamp=f"2024-01-01T00:00:{n:02d}.0000000Z",
+                     activity_id=guid.format(activity) if activity else None,
+                     related_activity_id=guid.format(related) if related else None,
+                     event_id=event_id, opcode_id=opcode, level_value=level,
+                     level="Error" if level == 2 else "Information", symbol=f"S{event_id}",
+                     opcode="Start" if name else None, message=f"m{n}",
+                     data={"ActivityName": name} if name else {"Uri": f"u{n}"} if n % 3 else {})
+
+    T = act.TRANSFER_EMITTED
+    events = [
+        ev(1, "1"), ev(2, "1", "2", T), ev(3, "2", level=2), ev(4, "3", "2", T),  # 2 has a parent
+        ev(5, "2", "1", T),  # back to where it came from: no cycle
+        ev(6, "4", "5", T), ev(7, "5", "4", T), ev(8, "6", "7", opcode=1),  # 7 first seen as a
+        ev(9, "7", level=2), ev(10, "", None), ev(11, "8", "6", T),  # parent (Start)
+        ev(12, "5", "8", T), ev(13, "9", "1", opcode=1), ev(14, "1", level=2),
+        ev(15, "3", name="first"), ev(16, "4", level=2), ev(17, "3", name="second"),
+    ]
+    whole = act.track(events)
+    expected = ([a.to_dict() for a in whole.ranked()], list(whole.activities),
+                whole.without_activity)
+    for cut in range(len(events) + 1):
+        for second in range(cut, len(events) + 1):
+            pieces = [events[:cut], events[cut:second], events[second:]]
+            total = act.merged(act.track_part(piece) for piece in pieces)
+            got = ([a.to_dict() for a in total.ranked()], list(total.activities),
+                   total.without_activity)
+            assert got == expected, (cut, second)

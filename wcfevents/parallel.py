@@ -8,8 +8,9 @@ partial counters for `summary`, a partial activity table for `activities`. The p
 results in file order, so output is written in order and partial tables merge exactly. At most
 two parts a worker are in flight, so memory stays bounded however large the file.
 
-Inputs that are small, streams, or read by the python engine go through the one-process
-pipeline, which stays the reference: `--jobs 1` always takes it. An XML part that reports damage
+Inputs that are small, streams, .svclog, or read by the python engine go through the
+one-process pipeline, which stays the reference: `--jobs 1` always takes it. So do several
+inputs, which are merged in time order one event at a time. An XML part that reports damage
 or fails is not trusted to be read as the one process would read it (line numbers, resumption
 points): from that part on, the file is read by the one-process pipeline instead, skipping the
 records the good parts already gave, so output, accounting and damage reports stay exact.
@@ -29,7 +30,7 @@ from typing import Any, Generic, TypeVar
 
 from wcfevents.filters import Filters
 from wcfevents.model import Event
-from wcfevents.pipeline import Stats, detect, expand, read_inputs
+from wcfevents.pipeline import Stats, detect, expand, merged, read_inputs
 from wcfevents.sources import Damage, Input, InputError
 from wcfevents.sources.evtx_layout import chunks_on_disk
 
@@ -55,7 +56,7 @@ class Part:
     strict: bool
     consume: Callable[[Iterable[Event]], Any]
     layout: Any = None  # XmlLayout for XML parts
-    payload: bool = True  # see read_inputs
+    payload: Any = True  # see read_inputs
 
 
 @dataclass
@@ -126,15 +127,19 @@ def windows_of(source: Input, engine: str, input_format: str, workers: int,
 
 def parts_of(source: Input, filters: Filters, consume: Callable[[Iterable[Event]], Any], *,
              engine: str, input_format: str, strict: bool, workers: int, window_chunks: int,
-             range_bytes: int | None, payload: bool = True) -> Iterator[Part] | None:
+             range_bytes: int | None, payload: Any = True) -> Iterator[Part] | None:
     """The parts to decode an input in, or None for the one-process path."""
     if workers < 2 or source.path is None or source.stream is not None:
+        return None
+    if input_format == "svclog":
         return None
     try:
         fmt = detect(source) if input_format == "auto" else (
             "evtx" if input_format == "evtx" else "xml")
     except InputError:
         return None  # the one-process path reports it
+    if fmt not in ("evtx", "xml"):
+        return None
     path, name = source.path, source.name
     if fmt == "evtx":
         windows = windows_of(source, engine, input_format, workers, window_chunks)
@@ -173,7 +178,7 @@ def partials(
     window_chunks: int | None = None,
     range_bytes: int | None = None,
     batch: int | None = None,
-    payload: bool = True,
+    payload: bool | Callable[[Event], bool] = True,
 ) -> Iterator[T]:
     """`consume` applied to the events of every input, part by part, in file order.
 
@@ -186,7 +191,14 @@ def partials(
     options: dict[str, Any] = {"engine": engine, "input_format": input_format,
                                "strict": strict, "on_damage": on_damage,
                                "on_unreadable": on_unreadable, "payload": payload}
-    for source in expand(paths):
+    sources = list(expand(paths))
+    if len(sources) > 1:
+        # Several inputs are merged in time order, one event of each in hand: decoded in this
+        # process, so the result is the same whatever the number of workers.
+        events = merged(sources, filters, stats=stats, **options)
+        yield from _consumed(events, consume, batch)
+        return
+    for source in sources:
         parts = parts_of(source, filters, consume, engine=engine, input_format=input_format,
                          strict=strict, workers=workers, window_chunks=window_chunks,
                          range_bytes=range_bytes, payload=payload)
@@ -230,6 +242,12 @@ def _one_process(source: Input, filters: Filters, consume: Callable[[Iterable[Ev
     if skip:
         base = stats.read
         events = (event for event in events if stats.read - base > skip)
+    yield from _consumed(events, consume, batch)
+
+
+def _consumed(events: Iterator[Event], consume: Callable[[Iterable[Event]], T],
+              batch: int | None) -> Iterator[T]:
+    """`consume` over batches of `batch` events (over all of them at once when None)."""
     if batch is None:
         yield consume(events)
         return

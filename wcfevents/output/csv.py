@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import orjson
 
-from wcfevents.model import EVENT_KEYS, Event
+from wcfevents.model import EVENT_KEYS, Event, field_value
 
 
 def cell(value: Any) -> str:
@@ -40,7 +40,8 @@ def encode(events: Iterable[Event], fields: Sequence[str] | None = None) -> byte
     if columns == list(EVENT_KEYS):  # to_dict's own order: no lookups by name
         writer.writerows([cell(v) for v in e.to_dict().values()] for e in events)
     else:
-        writer.writerows([cell(r[c]) for c in columns] for r in (e.to_dict() for e in events))
+        writer.writerows([cell(field_value(r, c)) for c in columns]
+                         for r in (e.to_dict() for e in events))
     return buffer.getvalue().encode("utf-8")
 
 
