@@ -133,11 +133,13 @@ def lookup(ids: tuple[str, ...], fmt: str | None, no_color: bool) -> None:
       wcfevents lookup DispatchSessionFailed 210 --format json
       wcfevents lookup 131085
     """
-    from wcfevents.api import lookup as find
+    # The catalog alone (what wcfevents.api.lookup reads), not the decode pipeline: start-up.
+    from wcfevents.catalog import load as load_catalog
     from wcfevents.catalog.tracecodes import load as load_tracecodes
     from wcfevents.output import entries
 
     fmt = choose_format(fmt, ("table", "json"))
+    find = load_catalog().find
     codes = load_tracecodes()
     found: list[Any] = []
     missing: list[str] = []
