@@ -1,0 +1,325 @@
+"""Binary ETW trace files (.etl) read directly, on any operating system.
+
+The file is walked buffer by buffer (buffers.py), the log-file header gives the clock
+(header.py), compressed buffers are inflated (xpress.py), each buffer's records are sized and
+sorted into EVENT_HEADER events and other kinds (records.py), per-processor buffers are merged
+into time order (merge.py) and payloads are decoded from the catalog's templates (payload.py) or
+a TraceLogging schema (tracelogging.py). Records of other kinds are skipped and counted, events
+the session reports lost are told as a Notice, damage as Damage; decoding always goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from wcfevents.catalog import Catalog
+from wcfevents.catalog import load as load_catalog
+from wcfevents.model import ZERO_GUID, Event
+from wcfevents.sources import Damage, DamageReport, Input, InputError, Notice, QuickCheck
+from wcfevents.sources.etl import payload as payloads
+from wcfevents.sources.etl import records as rec
+from wcfevents.sources.etl import tracelogging
+from wcfevents.sources.etl.buffers import (
+    BUFFER_HEADER_SIZE,
+    FLAG_BUFFER_LOST,
+    FLAG_EVENTS_LOST,
+    BufferError,
+    BufferInfo,
+    WalkProblem,
+    load,
+    parse_buffer_header,
+    walk,
+)
+from wcfevents.sources.etl.header import HeaderError, LogfileHeader, parse_logfile_header
+from wcfevents.sources.etl.merge import Item, by_processor, merged
+from wcfevents.sources.etl.xpress import XpressError, decompress
+
+_STAMP = struct.Struct("<q")
+_UNPACK_EVENT = rec.EVENT_HEADER.unpack_from
+_MIN_HEADER_BYTES = BUFFER_HEADER_SIZE + 32 + 0x110
+
+
+def sniff(head: bytes) -> bool:
+    """Whether `head` starts like an .etl file: a buffer whose first record is the SYSTEM
+    record (hook 0) that carries the log-file header."""
+    if len(head) < BUFFER_HEADER_SIZE + 8:
+        return False
+    size = int.from_bytes(head[0:4], "little")
+    kind, marker = head[0x4A], head[0x4B]
+    hook = int.from_bytes(head[0x4E:0x50], "little")
+    record = int.from_bytes(head[0x4C:0x4E], "little")
+    return (BUFFER_HEADER_SIZE < size <= 64 << 20 and kind in (1, 2) and marker & 0xC0 == 0xC0
+            and hook == 0 and record >= 32 + 0x40)
+
+
+@dataclass
+class Layout:
+    """What the walk found: the header, every buffer, and the damaged stretches."""
+
+    header: LogfileHeader
+    buffers: list[BufferInfo]
+    problems: list[WalkProblem] = field(default_factory=list)
+    size: int = 0
+
+
+def read_layout(fd: int, name: str) -> Layout:
+    """The log-file header and the buffer index of a whole file."""
+    size = os.fstat(fd).st_size
+    first = os.pread(fd, min(max(size, 0), 1 << 16), 0)
+    if not sniff(first):
+        raise InputError(f"{name}: not an .etl file (no log-file header in the first buffer)")
+    info = parse_buffer_header(first, 0, 0)
+    raw = first[:info.size] if info.size <= len(first) else first
+    if info.compressed:
+        raise InputError(f"{name}: the header buffer is compressed, which Windows never does")
+    try:
+        # The SYSTEM record keeps its size at +4.
+        length = int.from_bytes(raw[BUFFER_HEADER_SIZE + 4:BUFFER_HEADER_SIZE + 6], "little")
+        header = parse_logfile_header(raw[BUFFER_HEADER_SIZE:BUFFER_HEADER_SIZE + length])
+        header.clock  # noqa: B018 - raises when the clock cannot be used
+    except HeaderError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    layout = Layout(header, [], [], size)
+    for item in walk(fd, size, header.buffer_size):
+        if isinstance(item, WalkProblem):
+            layout.problems.append(item)
+        else:
+            layout.buffers.append(item)
+    return layout
+
+
+class EtlReader:
+    """Reads .etl files: EVENT_HEADER events in time order, everything else counted."""
+
+    name = "etl"
+
+    def __init__(self, catalog: Catalog | None = None,
+                 window: tuple[int, int] | None = None, owned: range | None = None) -> None:
+        self.catalog = catalog or load_catalog()
+        self.window = window  # only events with window[0] ≤ time stamp < window[1]
+        self.owned = owned  # the buffers whose skipped records this reader counts (None: all)
+        self._plans: dict[int, payloads.Plan | None] = {}
+        self._wcf = bytes.fromhex("f6f551c60d1c2e498ae1b4efd7c9d503")  # the provider, on disk
+        self._seconds: dict[int, str] = {}
+
+    # -- the Reader interface -------------------------------------------------------------
+
+    def events(self, source: Input, report: DamageReport,
+               quick: QuickCheck | None = None) -> Iterator[Event | None]:
+        if source.path is None:
+            raise InputError(f"{source.name}: .etl input needs a file")
+        try:
+            fd = os.open(source.path, os.O_RDONLY)
+        except OSError as exc:
+            raise InputError(f"{source.name}: {exc.strerror or exc}") from None
+        try:
+            layout = read_layout(fd, source.name)
+            yield from self.decode(fd, layout, source.name, report, quick)
+        finally:
+            os.close(fd)
+
+    def decode(self, fd: int, layout: Layout, name: str, report: DamageReport,
+               quick: QuickCheck | None, buffers: list[BufferInfo] | None = None,
+               whole_file: bool = True) -> Iterator[Event | None]:
+        """The events of `buffers` (default: all), in time order; reports as it goes."""
+        header = layout.header
+        clock = header.clock
+        skipped: Counter[str] = Counter()
+        chosen = layout.buffers if buffers is None else buffers
+        low, high = self.window or (None, None)
+        owned = self.owned
+        if whole_file:
+            self._report_layout(layout, name, report)
+
+        def records(info: BufferInfo) -> Iterator[Item]:
+            try:
+                buf = load(fd, info, header.buffer_size)
+            except BufferError as exc:
+                self._compression_check(fd, info, name)
+                report(Damage(name, info.offset, f"buffer {info.index}: {exc}", None))
+                return
+            position = BUFFER_HEADER_SIZE
+            try:
+                for position, kind, _ in rec.walk(buf):
+                    if kind == rec.EVENT_HEADER64 or kind == rec.EVENT_HEADER32:
+                        stamp = _STAMP.unpack_from(buf, position + 16)[0]
+                        if low is not None and not low <= stamp < high:
+                            continue
+                        yield stamp, info.index, position, buf, info
+                    elif owned is None or info.index in owned:
+                        skipped[rec.kind_name(kind)] += 1
+            except rec.RecordError as exc:
+                where = "" if not info.compressed else " (inflated)"
+                report(Damage(name, info.offset, f"buffer {info.index}{where}: {exc}; the rest "
+                              "of the buffer is skipped", None))
+
+        for stamp, _, position, buf, info in merged(by_processor(chosen), records):
+            try:
+                yield self._event(buf, position, info, clock.ticks(stamp), name, header, quick)
+            except (struct.error, ValueError, IndexError) as exc:
+                report(Damage(name, info.offset, f"buffer {info.index}: event record at "
+                              f"{position}: {exc}", 1))
+        if skipped:
+            total = sum(skipped.values())
+            kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(skipped.items()))
+            report(Notice(name, f"{total} records of kinds not decoded were skipped ({kinds})",
+                          skipped=total))
+
+    def _report_layout(self, layout: Layout, name: str, report: DamageReport) -> None:
+        """Damage the walk found, a file shorter than its header says, the session's losses."""
+        header = layout.header
+        for problem in layout.problems:
+            report(Damage(name, problem.offset, problem.detail, None))
+        found = len(layout.buffers)
+        cut = any("cut short" in p.detail for p in layout.problems)
+        if header.buffers_written > found and not cut:
+            report(Damage(name, layout.size, f"the header counts {header.buffers_written} "
+                          f"buffers, the file holds {found} (cut short?)", None))
+        flagged_events = sum(1 for b in layout.buffers if b.flags & FLAG_EVENTS_LOST)
+        flagged_buffers = sum(1 for b in layout.buffers if b.flags & FLAG_BUFFER_LOST)
+        parts = []
+        if header.events_lost:
+            parts.append(f"{header.events_lost} events (header EventsLost)")
+        if header.buffers_lost:
+            parts.append(f"{header.buffers_lost} buffers (header BuffersLost)")
+        if flagged_events or flagged_buffers:
+            parts.append(f"{flagged_events + flagged_buffers} buffers flagged as having lost "
+                         "events")
+        if parts:
+            report(Notice(name, "the trace session lost " + ", ".join(parts) + " before "
+                          "writing them to the file; everything in the file was read",
+                          session_lost=header.events_lost))
+
+    def _compression_check(self, fd: int, info: BufferInfo, name: str) -> None:
+        """A compressed buffer that is not XPRESS at all: one clear error naming the format."""
+        if not info.compressed:
+            return
+        raw = os.pread(fd, min(info.size, 4096), info.offset)[BUFFER_HEADER_SIZE:]
+        try:
+            decompress(raw, 64)
+            return  # starts like XPRESS: damage, not another format
+        except XpressError:
+            pass
+        chunk = int.from_bytes(raw[0:2], "little")
+        if len(raw) >= 2 and chunk & 0x7000 == 0x3000:
+            fmt = "LZNT1"
+        elif len(raw) >= 256:
+            fmt = "XPRESS Huffman (or another format)"
+        else:
+            return
+        raise InputError(f"{name}: buffer {info.index} is compressed with {fmt}; only XPRESS "
+                         "(plain LZ77) compressed buffers can be read")
+
+    # -- one event ------------------------------------------------------------------------
+
+    def _event(self, buf: bytes, pos: int, info: BufferInfo, ticks: int, name: str,
+               header: LogfileHeader, quick: QuickCheck | None) -> Event | None:
+        (size, htype, flags, _prop, tid, pid, _ts, guid, event_id, version, _channel, level,
+         opcode, task, keywords, ktime, utime, activity) = _UNPACK_EVENT(buf, pos)
+        if quick is not None and not quick(event_id, level):
+            return None
+        end = pos + size
+        start = pos + rec.EVENT_HEADER_SIZE
+        extra: dict[str, Any] = {"ProcessorID": info.processor}
+        if not flags & rec.FLAG_NO_CPUTIME:
+            extra["KernelTime"] = ktime
+            extra["UserTime"] = utime
+        related = None
+        schema = traits = None
+        if flags & rec.FLAG_EXTENDED_INFO:
+            items, start = rec.extended_items(buf, start, end)
+            for kind, item in items:
+                if kind == rec.EXT_RELATED_ACTIVITYID and len(item) >= 16:
+                    related = payloads.guid_text(item[:16])
+                elif kind == rec.EXT_SID and item:
+                    extra["UserID"] = payloads.sid_text(item)
+                elif kind == rec.EXT_TS_ID and len(item) >= 4:
+                    extra["SessionID"] = int.from_bytes(item[:4], "little")
+                elif kind == rec.EXT_EVENT_SCHEMA_TL:
+                    schema = item
+                elif kind == rec.EXT_PROV_TRAITS:
+                    traits = item
+        data_bytes = bytes(buf[start:end])
+        pointer = 4 if (htype & 0xFF) == rec.EVENT_HEADER32 else 8
+        provider = None
+        data: dict[str, Any] = {}
+        if guid == self._wcf:
+            plan = self._plan(event_id)
+            if plan is not None:
+                data, missing, rest = payloads.decode(plan, data_bytes, pointer)
+                if missing:
+                    extra["PayloadMissing"] = missing
+                if rest:
+                    extra["PayloadExtra"] = rest.hex()
+            elif data_bytes:
+                extra["Payload"] = data_bytes.hex()
+        elif schema is not None:
+            decoded = tracelogging.decode(schema, data_bytes, pointer)
+            if decoded is None:
+                extra["Payload"] = data_bytes.hex()
+            else:
+                extra["EventName"], data, rest = decoded
+                if rest:
+                    extra["PayloadExtra"] = rest.hex()
+            if traits is not None:
+                provider = _traits_name(traits)
+        elif flags & rec.FLAG_STRING_ONLY:
+            data = {"1": payloads.read_unicode(data_bytes, 0)[0] if data_bytes else None}
+        elif data_bytes:
+            extra["Payload"] = data_bytes.hex()
+        activity_text = payloads.guid_text(activity)
+        return Event(
+            record_id=None,
+            timestamp=self._iso(ticks),
+            provider=provider,
+            provider_guid=payloads.guid_text(guid),
+            event_id=event_id,
+            version=version,
+            level_value=level,
+            task_id=task,
+            opcode_id=opcode,
+            keywords_mask=keywords,
+            process_id=pid,
+            thread_id=tid,
+            activity_id=None if activity_text == ZERO_GUID else activity_text,
+            related_activity_id=None if related in (None, ZERO_GUID) else related,
+            data=data,
+            extra=extra,
+            source=name,
+        )
+
+    def _plan(self, event_id: int) -> payloads.Plan | None:
+        if event_id not in self._plans:
+            entry = self.catalog.by_id(event_id)
+            self._plans[event_id] = None if entry is None else payloads.plan(
+                [(f.name, f.type) for f in entry.fields])
+        return self._plans[event_id]
+
+    def _iso(self, ticks: int) -> str | None:
+        """FILETIME ticks as the canonical text, the whole-second part memoised."""
+        second, rest = divmod(ticks, 10_000_000)
+        prefix = self._seconds.get(second)
+        if prefix is None:
+            from wcfevents.model import filetime_to_iso
+
+            text = filetime_to_iso(second * 10_000_000)
+            if text is None:
+                return None
+            prefix = text[:19]
+            if len(self._seconds) > 4096:
+                self._seconds.clear()
+            self._seconds[second] = prefix
+        return f"{prefix}.{rest:07d}Z"
+
+
+def _traits_name(traits: bytes) -> str | None:
+    """The provider name in a PROV_TRAITS item: size, then a NUL-terminated UTF-8 name."""
+    end = traits.find(b"\x00", 2)
+    if end <= 2:
+        return None
+    return traits[2:end].decode("utf-8", "replace")
