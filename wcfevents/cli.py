@@ -187,7 +187,7 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--engine", type=click.Choice(["auto", "rust", "python"]), default="auto",
                      show_default=True, help=".evtx engine: the Rust evtx package or python-evtx."),
         click.option("--input-format", type=click.Choice(
-            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml"]), default="auto",
+            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "etl"]), default="auto",
             show_default=True, help="Input format; auto detects it from the content."),
         click.option("--strict", is_flag=True,
                      help="Drop .evtx chunks whose checksum fails instead of decoding them."),
@@ -265,6 +265,10 @@ class Run:
                 f"{s.lost} lost")
         if s.unknown_loss:
             line += f" (+ {s.unknown_loss} damaged parts of unknown size)"
+        if s.skipped:
+            line += f"; {s.skipped} records of other kinds skipped"
+        if s.session_lost:
+            line += f"; {s.session_lost} events lost by the trace session before writing"
         if s.unreadable:
             line += f"; {s.unreadable} of {s.inputs} inputs unreadable"
         return line

@@ -22,11 +22,12 @@ from wcfevents.catalog import load as load_catalog
 from wcfevents.enrich import enrich
 from wcfevents.filters import Filters
 from wcfevents.model import Event
-from wcfevents.sources import EVTX_MAGIC, Damage, Input, InputError, Reader
+from wcfevents.sources import EVTX_MAGIC, Damage, Input, InputError, Notice, Reader
 
 ENGINES = ("auto", "rust", "python")
-INPUT_FORMATS = ("auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml")
-TRACE_SUFFIXES = (".evtx", ".xml")
+INPUT_FORMATS = ("auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "etl")
+BINARY_FORMATS = ("evtx", "etl")  # read from a file: stdin is spooled first
+TRACE_SUFFIXES = (".evtx", ".xml", ".etl")
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Stats:
     lost: int = 0  # records known to be lost in damaged parts
     damaged: int = 0  # damaged parts (chunks, records, truncated ends)
     unknown_loss: int = 0  # damaged parts whose record count cannot be told
+    skipped: int = 0  # records of kinds the reader does not decode (not events, not lost)
+    session_lost: int = 0  # events the writer says it lost before writing (not in the file)
     damage: list[Damage] = field(default_factory=list)
 
     def add_damage(self, damage: Damage) -> None:
@@ -51,11 +54,16 @@ class Stats:
             self.lost += damage.lost
         self.damage.append(damage)
 
+    def add_notice(self, notice: Notice) -> None:
+        self.skipped += notice.skipped
+        self.session_lost += notice.session_lost
+
     def add_counts(self, other: Stats) -> None:
         """Counts of a part of one input decoded elsewhere (its damage is reported separately)."""
         self.read += other.read
         self.matched += other.matched
         self.filtered += other.filtered
+        self.skipped += other.skipped
 
     @property
     def complete(self) -> bool:
@@ -64,11 +72,13 @@ class Stats:
     def to_dict(self) -> dict[str, int]:
         return {"inputs": self.inputs, "unreadable": self.unreadable, "read": self.read,
                 "matched": self.matched, "filtered": self.filtered, "lost": self.lost,
-                "damaged_parts": self.damaged}
+                "damaged_parts": self.damaged, "skipped": self.skipped,
+                "session_lost": self.session_lost}
 
 
 def expand(paths: Iterable[str]) -> Iterator[Input]:
-    """Files as given; directories as their .evtx and .xml files (sorted); `-` as stdin."""
+    """Files as given; directories as their .evtx, .xml and .etl files (sorted); `-` as
+    stdin."""
     for text in paths:
         if text == "-":
             yield Input("<stdin>", None, sys.stdin.buffer)
@@ -98,14 +108,14 @@ def _is_pipe(path: Path) -> bool:
 
 
 def detect(source: Input) -> str:
-    """`evtx` or `xml`, from the content, never the file name; InputError otherwise."""
+    """`evtx`, `etl` or `xml`, from the content, never the file name; InputError otherwise."""
     if source.path is not None:
         try:
             mode = source.path.stat().st_mode
         except OSError as exc:
             raise InputError(f"{source.name}: {exc.strerror or exc}") from None
         if stat.S_ISDIR(mode):
-            raise InputError(f"{source.name}: a directory with no .evtx or .xml files")
+            raise InputError(f"{source.name}: a directory with no .evtx, .xml or .etl files")
         if not os.access(source.path, os.R_OK):
             raise InputError(f"{source.name}: permission denied")
     head = source.head()
@@ -116,12 +126,20 @@ def detect(source: Input) -> str:
         return "xml"
     if not head:
         raise InputError(f"{source.name}: empty file")
-    raise InputError(f"{source.name}: neither an .evtx file nor XML event export")
+    from wcfevents.sources.etl import sniff
+
+    if sniff(head):
+        return "etl"
+    raise InputError(f"{source.name}: neither an .evtx or .etl file nor an XML event export")
 
 
 def make_reader(fmt: str, engine: str = "auto", input_format: str = "auto",
                 strict: bool = False) -> Reader:
     """The reader for a detected format and the user's engine choice."""
+    if fmt == "etl":
+        from wcfevents.sources.etl import EtlReader
+
+        return EtlReader()
     if fmt == "evtx":
         if engine == "python":
             from wcfevents.sources.evtx_python import PythonEvtxReader
@@ -157,7 +175,7 @@ def read_inputs(
     input_format: str = "auto",
     strict: bool = False,
     stats: Stats | None = None,
-    on_damage: Callable[[Damage], None] | None = None,
+    on_damage: Callable[[Damage | Notice], None] | None = None,
     on_unreadable: Callable[[InputError], None] | None = None,
     catalog: Catalog | None = None,
     reader: Reader | None = None,
@@ -169,7 +187,13 @@ def read_inputs(
     raw_check, enriched_check = filters.build(catalog)
     quick = filters.quick()
 
-    def report(damage: Damage) -> None:
+    def report(damage: Damage | Notice) -> None:
+        if isinstance(damage, Notice):
+            stats.add_notice(damage)
+            if damage.session_lost or not damage.skipped:
+                if on_damage:  # a true warning, not damage: it changes no exit code
+                    on_damage(damage)
+            return
         stats.add_damage(damage)
         if on_damage:
             on_damage(damage)
@@ -180,8 +204,8 @@ def read_inputs(
         try:
             if reader is None:
                 fmt = detect(source) if input_format == "auto" else (
-                    "evtx" if input_format == "evtx" else "xml")
-                if fmt == "evtx" and source.path is None:
+                    input_format if input_format in BINARY_FORMATS else "xml")
+                if fmt in BINARY_FORMATS and source.path is None:
                     source = spooled(source)
                     temporary = source.path
                 chosen = make_reader(fmt, engine, input_format, strict)

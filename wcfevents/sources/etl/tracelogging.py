@@ -23,6 +23,7 @@ _SCALARS = {
 }
 _U16 = struct.Struct("<H")
 OUT_STRING = 2  # an array of UInt8/UInt16 printed as text
+STRUCT = 24  # its out-type is the number of member fields that follow
 
 
 def _counted(data: bytes, pos: int) -> tuple[bytes, int]:
@@ -84,7 +85,17 @@ def decode(meta: bytes, data: bytes, pointer: int) -> tuple[str, dict[str, Any],
     name, fields = schema
     values: dict[str, Any] = {}
     pos = 0
+    prefixes: list[list[Any]] = []  # open structs: [name, members still to come]
     for field, in_type, out_type, count in fields:
+        prefix = ".".join(p[0] for p in prefixes)
+        if prefixes:
+            prefixes[-1][1] -= 1
+            while prefixes and prefixes[-1][1] <= 0 and in_type != STRUCT:
+                prefixes.pop()
+        if in_type == STRUCT and count == 0:
+            prefixes.append([field if not prefix else f"{prefix}.{field}", out_type])
+            continue
+        field = f"{prefix}.{field}" if prefix else field
         try:
             if count == 0:
                 value, pos = _one(data, pos, in_type, pointer)
