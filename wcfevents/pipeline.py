@@ -190,9 +190,9 @@ def read_inputs(
     def report(damage: Damage | Notice) -> None:
         if isinstance(damage, Notice):
             stats.add_notice(damage)
-            if damage.session_lost or not damage.skipped:
-                if on_damage:  # a true warning, not damage: it changes no exit code
-                    on_damage(damage)
+            # A true warning, not damage: it changes no exit code.
+            if (damage.session_lost or not damage.skipped) and on_damage:
+                on_damage(damage)
             return
         stats.add_damage(damage)
         if on_damage:

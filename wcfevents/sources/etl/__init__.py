@@ -37,7 +37,6 @@ from wcfevents.sources.etl.buffers import (
 )
 from wcfevents.sources.etl.header import HeaderError, LogfileHeader, parse_logfile_header
 from wcfevents.sources.etl.merge import Item, by_processor, merged
-from wcfevents.sources.etl.xpress import XpressError, decompress
 
 _STAMP = struct.Struct("<q")
 _UNPACK_EVENT = rec.EVENT_HEADER.unpack_from
@@ -199,19 +198,11 @@ class EtlReader:
         """A compressed buffer that is not XPRESS at all: one clear error naming the format."""
         if not info.compressed:
             return
-        raw = os.pread(fd, min(info.size, 4096), info.offset)[BUFFER_HEADER_SIZE:]
-        try:
-            decompress(raw, 64)
-            return  # starts like XPRESS: damage, not another format
-        except XpressError:
-            pass
-        chunk = int.from_bytes(raw[0:2], "little")
-        if len(raw) >= 2 and chunk & 0x7000 == 0x3000:
+        raw = os.pread(fd, info.size, info.offset)[BUFFER_HEADER_SIZE:]
+        if _lznt1_chain(raw):
             fmt = "LZNT1"
-        elif len(raw) >= 256:
-            fmt = "XPRESS Huffman (or another format)"
         else:
-            return
+            return  # XPRESS that is damaged: reported as damage
         raise InputError(f"{name}: buffer {info.index} is compressed with {fmt}; only XPRESS "
                          "(plain LZ77) compressed buffers can be read")
 
@@ -315,6 +306,19 @@ class EtlReader:
                 self._seconds.clear()
             self._seconds[second] = prefix
         return f"{prefix}.{rest:07d}Z"
+
+
+def _lznt1_chain(raw: bytes) -> bool:
+    """Whether `raw` is a chain of LZNT1 chunks (12-bit size, signature 3) filling it exactly."""
+    position = 0
+    while position + 2 <= len(raw):
+        head = int.from_bytes(raw[position:position + 2], "little")
+        if head == 0:
+            return position > 0
+        if head & 0x7000 != 0x3000:
+            return False
+        position += 2 + (head & 0x0FFF) + 1
+    return position == len(raw) and position > 0
 
 
 def _traits_name(traits: bytes) -> str | None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-SYSTEM_HEADER = struct.Struct("<HBBHHIIqII")  # Version, type, flags, Size, HookId, tid, pid, ts, k, u
+# Version, header type, marker flags, Size, HookId, thread, process, time stamp, kernel, user.
+SYSTEM_HEADER = struct.Struct("<HBBHHIIqII")
 SYSTEM_HEADER_SIZE = 32
 _FIXED = struct.Struct("<IIIIqIIII16s")  # BufferSize … BuffersWritten, then the 16-byte union
 _UNION = struct.Struct("<IIII")  # StartBuffers, PointerSize, EventsLost, CpuSpeedInMHz

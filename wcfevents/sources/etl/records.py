@@ -18,7 +18,8 @@ from wcfevents.sources.etl.buffers import BUFFER_HEADER_SIZE
 EVENT_HEADER32, EVENT_HEADER64 = 0x12, 0x13
 EVENT_HEADER = struct.Struct("<HHHHIIq16sHBBBBHQII16s")
 EVENT_HEADER_SIZE = 0x50
-EXT_ITEM = struct.Struct("<HHHH")  # item size (8-aligned, header included), type, linkage, data size
+# Item size (8-aligned, header included), type, linkage bit, data size.
+EXT_ITEM = struct.Struct("<HHHH")
 
 FLAG_EXTENDED_INFO = 0x0001
 FLAG_STRING_ONLY = 0x0004

@@ -11,8 +11,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from wcfevents.sources.etl.payload import Short, read_ansi, read_guid, read_sid, read_unicode
 from wcfevents.sources.etl.payload import READERS as WIN
+from wcfevents.sources.etl.payload import Short, read_ansi, read_guid, read_sid, read_unicode
 
 _SCALARS = {
     3: WIN["win:Int8"], 4: WIN["win:UInt8"], 5: WIN["win:Int16"], 6: WIN["win:UInt16"],
@@ -70,7 +70,7 @@ def parse_schema(meta: bytes) -> tuple[str, list[tuple[str, int, int, int]]] | N
             elif count_kind == 0x40:
                 count = -1
             elif count_kind == 0x60:
-                return name, fields + [(field, 0x60, 0, 0)]
+                return name, [*fields, (field, 0x60, 0, 0)]
             fields.append((field, in_type & 0x1F, out_type & 0x7F, count))
         return name, fields
     except (IndexError, ValueError, struct.error):
