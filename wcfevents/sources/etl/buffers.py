@@ -65,7 +65,8 @@ def plausible(info: BufferInfo, limit: int) -> str | None:
     if info.size < BUFFER_HEADER_SIZE or info.size > MAX_BUFFER:
         return f"impossible buffer size {info.size}"
     if info.compressed:
-        if not BUFFER_HEADER_SIZE <= info.saved_offset <= max(limit, MAX_BUFFER):
+        # Inflated, a buffer is at most the session's buffer size.
+        if not BUFFER_HEADER_SIZE <= info.saved_offset <= (limit or MAX_BUFFER):
             return f"impossible inflated size {info.saved_offset}"
     elif info.saved_offset > info.size and info.used > info.size:
         return f"records end at {max(info.saved_offset, info.used)}, past the buffer's end"
@@ -159,7 +160,7 @@ def load(fd: int, info: BufferInfo, inflated_limit: int) -> bytes:
             end = len(raw)  # a cut or confused buffer: the record walk stops at damage
         return raw[:end]
     wanted = info.saved_offset - BUFFER_HEADER_SIZE
-    if wanted > max(inflated_limit, MAX_BUFFER):
+    if wanted > (inflated_limit or MAX_BUFFER):
         raise BufferError(f"inflated size {wanted} is impossible")
     try:
         body = decompress(memoryview(raw)[BUFFER_HEADER_SIZE:], wanted)
