@@ -8,8 +8,10 @@ than its template keeps the values that are there; bytes beyond the template are
 
 from __future__ import annotations
 
+import codecs
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from wcfevents.model import filetime_to_iso
@@ -37,16 +39,46 @@ class Short(Exception):
 Read = Callable[[bytes, int, int], tuple[Any, int]]
 
 
+_utf16 = codecs.utf_16_le_decode
+
+
 def read_unicode(data: bytes, pos: int, _: int = 8) -> tuple[str, int]:
     end = data.find(b"\x00\x00", pos)
     while end != -1 and (end - pos) & 1:
         end = data.find(b"\x00\x00", end + 1)
-    if end == -1:
-        if pos >= len(data):
-            raise Short
+    if end == -1:  # unterminated: the whole code units left are the value, if there are any
         stop = len(data) - ((len(data) - pos) & 1)
-        return data[pos:stop].decode("utf-16-le", "replace"), len(data)
-    return data[pos:end].decode("utf-16-le", "replace"), end + 2
+        if stop <= pos:
+            raise Short
+        return _utf16(data[pos:stop], "replace", True)[0], len(data)
+    return _utf16(data[pos:end], "replace", True)[0], end + 2
+
+
+def read_unicode_tail(data: bytes, pos: int, names: tuple[str, ...], values: dict[str, Any]
+                      ) -> tuple[list[str], bytes]:
+    """The last fields when all are UnicodeStrings: one decode from an even offset, split at
+    NUL characters (which are exactly the terminators at even offsets). Returns the names of
+    the fields the payload ends before and the bytes after the last terminator."""
+    rest = data[pos:]
+    if len(rest) & 1:
+        rest = rest[:-1]
+    parts = _utf16(rest, "replace", True)[0].split("\x00", len(names))
+    count = len(names)
+    if len(parts) > count:  # every field terminated: the last part is what follows
+        for name, text in zip(names, parts, strict=False):
+            values[name] = text
+        tail = parts[count]
+        if not tail and len(rest) == len(data) - pos:
+            return [], b""
+        used = sum(len(p.encode("utf-16-le")) + 2 for p in parts[:count])
+        return [], data[pos + used:]
+    # The payload ends inside or before a field: the parts there are, the last unterminated
+    # one included (when it has text), then the rest are missing.
+    if parts and parts[-1] == "" and len(parts) <= count:
+        parts.pop()
+    for name, text in zip(names, parts, strict=False):
+        values[name] = text
+    return list(names[len(parts):]), b""
 
 
 def read_ansi(data: bytes, pos: int, _: int = 8) -> tuple[str, int]:
@@ -132,13 +164,24 @@ READERS: dict[str, Read] = {
     "win:Binary": read_binary_rest,
 }
 
-Plan = tuple[tuple[str, Read], ...]
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How to read a template: the fields read one by one, then the trailing UnicodeStrings
+    (most of a WCF payload) read at once."""
+
+    head: tuple[tuple[str, Read], ...]
+    tail: tuple[str, ...]
 
 
 def plan(fields: list[tuple[str, str]]) -> Plan:
-    """How to read a template: its fields' names and readers (unknown in-types read the rest as
-    hex, so nothing after them is misread)."""
-    return tuple((name, READERS.get(type_name, read_binary_rest)) for name, type_name in fields)
+    """The plan of a template (unknown in-types read the rest as hex, so nothing after them is
+    misread)."""
+    readers = [(name, READERS.get(type_name, read_binary_rest)) for name, type_name in fields]
+    split = len(readers)
+    while split and readers[split - 1][1] is read_unicode:
+        split -= 1
+    return Plan(tuple(readers[:split]), tuple(name for name, _ in readers[split:]))
 
 
 def decode(template: Plan, data: bytes, pointer: int
@@ -146,9 +189,15 @@ def decode(template: Plan, data: bytes, pointer: int
     """(values by name, names of the fields the payload ends before, bytes after the last)."""
     values: dict[str, Any] = {}
     pos = 0
-    for index, (name, read) in enumerate(template):
+    head = template.head
+    for index, (name, read) in enumerate(head):
         try:
             values[name], pos = read(data, pos, pointer)
         except Short:
-            return values, [n for n, _ in template[index:]], b""
-    return values, [], data[pos:]
+            return values, [n for n, _ in head[index:]] + list(template.tail), b""
+    if not template.tail:
+        return values, [], data[pos:]
+    if pos >= len(data):
+        return values, list(template.tail), b""
+    missing, rest = read_unicode_tail(data, pos, template.tail, values)
+    return values, missing, rest
