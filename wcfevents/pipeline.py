@@ -76,6 +76,24 @@ class Stats:
                 "session_lost": self.session_lost}
 
 
+def reporter(stats: Stats, on_damage: Callable[[Damage | Notice], None] | None
+             ) -> Callable[[Damage | Notice], None]:
+    """What a reader's reports do: damage counts and warns; a notice counts, and warns when it
+    tells of events the writer lost (true, but no damage: it changes no exit code)."""
+
+    def report(item: Damage | Notice) -> None:
+        if isinstance(item, Notice):
+            stats.add_notice(item)
+            if (item.session_lost or not item.skipped) and on_damage:
+                on_damage(item)
+            return
+        stats.add_damage(item)
+        if on_damage:
+            on_damage(item)
+
+    return report
+
+
 def expand(paths: Iterable[str]) -> Iterator[Input]:
     """Files as given; directories as their .evtx, .xml and .etl files (sorted); `-` as
     stdin."""
@@ -187,16 +205,7 @@ def read_inputs(
     raw_check, enriched_check = filters.build(catalog)
     quick = filters.quick()
 
-    def report(damage: Damage | Notice) -> None:
-        if isinstance(damage, Notice):
-            stats.add_notice(damage)
-            # A true warning, not damage: it changes no exit code.
-            if (damage.session_lost or not damage.skipped) and on_damage:
-                on_damage(damage)
-            return
-        stats.add_damage(damage)
-        if on_damage:
-            on_damage(damage)
+    report = reporter(stats, on_damage)
 
     for source in sources:
         stats.inputs += 1

@@ -97,11 +97,13 @@ class EtlReader:
 
     name = "etl"
 
-    def __init__(self, catalog: Catalog | None = None,
-                 window: tuple[int, int] | None = None, owned: range | None = None) -> None:
+    def __init__(self, catalog: Catalog | None = None, *,
+                 part: tuple[Layout, tuple[int, int], frozenset[int]] | None = None) -> None:
         self.catalog = catalog or load_catalog()
-        self.window = window  # only events with window[0] ≤ time stamp < window[1]
-        self.owned = owned  # the buffers whose skipped records this reader counts (None: all)
+        # A part of a large file (see wcfevents.parallel_etl): the layout already walked (its
+        # buffers those to load), the time-stamp window [low, high) of the events to yield, and
+        # the buffers whose skipped records and damage this part reports.
+        self.part = part
         self._plans: dict[int, payloads.Plan | None] = {}
         self._wcf = bytes.fromhex("f6f551c60d1c2e498ae1b4efd7c9d503")  # the provider, on disk
         self._seconds: dict[int, str] = {}
@@ -117,30 +119,34 @@ class EtlReader:
         except OSError as exc:
             raise InputError(f"{source.name}: {exc.strerror or exc}") from None
         try:
-            layout = read_layout(fd, source.name)
-            yield from self.decode(fd, layout, source.name, report, quick)
+            if self.part is None:
+                yield from self.decode(fd, read_layout(fd, source.name), source.name, report,
+                                       quick)
+            else:
+                layout, window, owned = self.part
+                yield from self.decode(fd, layout, source.name, report, quick, window, owned)
         finally:
             os.close(fd)
 
     def decode(self, fd: int, layout: Layout, name: str, report: DamageReport,
-               quick: QuickCheck | None, buffers: list[BufferInfo] | None = None,
-               whole_file: bool = True) -> Iterator[Event | None]:
-        """The events of `buffers` (default: all), in time order; reports as it goes."""
+               quick: QuickCheck | None, window: tuple[int, int] | None = None,
+               owned: frozenset[int] | None = None) -> Iterator[Event | None]:
+        """The events of the layout's buffers in time order (those of `window` only when
+        given); reports as it goes (for a part, only what happens in the buffers it owns)."""
         header = layout.header
         clock = header.clock
         skipped: Counter[str] = Counter()
-        chosen = layout.buffers if buffers is None else buffers
-        low, high = self.window or (None, None)
-        owned = self.owned
-        if whole_file:
-            self._report_layout(layout, name, report)
+        low, high = window or (None, None)
+        if owned is None:
+            self.report_layout(layout, name, report)
 
         def records(info: BufferInfo) -> Iterator[Item]:
             try:
                 buf = load(fd, info, header.buffer_size)
             except BufferError as exc:
                 self._compression_check(fd, info, name)
-                report(Damage(name, info.offset, f"buffer {info.index}: {exc}", None))
+                if owned is None or info.index in owned:
+                    report(Damage(name, info.offset, f"buffer {info.index}: {exc}", None))
                 return
             position = BUFFER_HEADER_SIZE
             try:
@@ -153,11 +159,13 @@ class EtlReader:
                     elif owned is None or info.index in owned:
                         skipped[rec.kind_name(kind)] += 1
             except rec.RecordError as exc:
+                if owned is not None and info.index not in owned:
+                    return
                 where = "" if not info.compressed else " (inflated)"
                 report(Damage(name, info.offset, f"buffer {info.index}{where}: {exc}; the rest "
                               "of the buffer is skipped", None))
 
-        for stamp, _, position, buf, info in merged(by_processor(chosen), records):
+        for stamp, _, position, buf, info in merged(by_processor(layout.buffers), records):
             try:
                 yield self._event(buf, position, info, clock.ticks(stamp), name, header, quick)
             except (struct.error, ValueError, IndexError) as exc:
@@ -169,7 +177,7 @@ class EtlReader:
             report(Notice(name, f"{total} records of kinds not decoded were skipped ({kinds})",
                           skipped=total))
 
-    def _report_layout(self, layout: Layout, name: str, report: DamageReport) -> None:
+    def report_layout(self, layout: Layout, name: str, report: DamageReport) -> None:
         """Damage the walk found, a file shorter than its header says, the session's losses."""
         header = layout.header
         for problem in layout.problems:
