@@ -76,9 +76,10 @@ def first_stamps(fd: int, buffers: list[BufferInfo]) -> list[int | None]:
     return stamps
 
 
-def plan(source: Input, input_format: str, workers: int, window_bytes: int = WINDOW_BYTES
+def plan(source: Input, input_format: str, workers: int, window_bytes: int | None = None
          ) -> tuple[Layout, list[tuple[Layout, tuple[int, int], frozenset[int]]]] | None:
     """The whole layout and the windows to decode it in, or None when it is not worth it."""
+    window_bytes = window_bytes or WINDOW_BYTES
     if workers < 2 or input_format not in ("auto", "etl") or source.path is None:
         return None
     if source.stream is not None:
