@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def test_every_buffer_owned_once_and_every_window_sees_its_buffers() -> None:
     owners = [index for _, _, owned in parts for index in owned]
     assert sorted(owners) == [b.index for b in layout.buffers]
     windows = [window for _, window, _ in parts]
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in pairwise(windows))
 
 
 def test_session_loss_reported_once_in_parallel() -> None:

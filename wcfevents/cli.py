@@ -67,7 +67,8 @@ def split_values(values: tuple[str, ...]) -> list[str]:
 @click.version_option(__version__, "-V", "--version", prog_name="wcfevents")
 def main() -> None:
     """Decode and explain WCF and Workflow ETW traces (provider
-    Microsoft-Windows-Application Server-Applications) from .evtx files and XML exports.
+    Microsoft-Windows-Application Server-Applications) from .evtx and .etl files and XML
+    exports.
 
     \b
     Examples:
@@ -325,16 +326,16 @@ FORMATS = ("table", "json", "csv")
 @click.option("--limit", type=click.IntRange(min=0), help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes for large .evtx files (default: one per core).")
+              help="Worker processes for large .evtx and .etl files (default: one per core).")
 @click.option("--stats", "show_stats", is_flag=True,
               help="Always print the record accounting on stderr.")
 @no_color_option
 def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
            count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
            **options: Any) -> None:
-    """Decode .evtx files and XML exports into a table, JSON Lines or CSV.
+    """Decode .evtx and .etl files and XML exports into a table, JSON Lines or CSV.
 
-    Inputs are files, directories (their .evtx and .xml files) or - for stdin; the format is
+    Inputs are files, directories (their .evtx, .etl and .xml files) or - for stdin; the format is
     detected from the content. Different options AND, repeated values OR.
 
     \b
