@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wcfevents.cli import main
 from wcfevents.model import Event
@@ -256,6 +258,29 @@ def test_other_compression_is_one_clear_error(tmp_path: Path) -> None:
     assert "LZNT1" in result.stderr and "only XPRESS" in result.stderr
 
 
+def test_xpress_huffman_is_named_too(tmp_path: Path) -> None:
+    data = bytearray((FIXTURES / "service-call.etl").read_bytes())
+    first = 1024
+    size = int.from_bytes(data[first:first + 4], "little")
+    table = bytes([0x99] * 256)  # 512 codes of 9 bits: a complete prefix code
+    data[first + 0x48:first + size] = (table + bytes(size - 0x48))[:size - 0x48]
+    path = tmp_path / "huffman.etl"
+    path.write_bytes(bytes(data))
+    result = invoke("decode", str(path), "--count")
+    assert result.exit_code == 2 and "XPRESS Huffman" in result.stderr
+
+
+def test_damaged_xpress_is_damage_not_another_format(tmp_path: Path) -> None:
+    data = bytearray((FIXTURES / "service-call.etl").read_bytes())
+    first = 1024
+    data[first + 0x48 + 40:first + 0x48 + 48] = b"\xff" * 8  # far matches into nothing
+    path = tmp_path / "damaged.etl"
+    path.write_bytes(bytes(data))
+    records, stats, reports = decode(path)
+    assert not stats.complete and any("buffer 1" in str(r) for r in reports)
+    assert 0 < len(records) < 59
+
+
 def test_not_an_etl_file(tmp_path: Path) -> None:
     path = tmp_path / "x.etl"
     path.write_bytes(b"\x00" * 5000)
@@ -274,3 +299,22 @@ def test_xpress_spec_examples() -> None:
     assert decompress(bytes.fromhex("3f000000") + b"abcdefghijklmnopqrstuvwxyz", 1 << 20) == \
         b"abcdefghijklmnopqrstuvwxyz"
     assert decompress(bytes.fromhex("ffffff1f6162631700" "0fff2601"), 1 << 20) == b"abc" * 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.text(alphabet="ab\u00e9\x00\U0001F600", max_size=4), min_size=1,
+                      max_size=5),
+       cut=st.integers(min_value=-1, max_value=60), junk=st.binary(max_size=5),
+       shift=st.booleans())
+def test_trailing_strings_read_at_once_equal_field_by_field(texts: list[str], cut: int,
+                                                             junk: bytes, shift: bool) -> None:
+    """The one-decode path for trailing UnicodeStrings agrees with reading them one by one,
+    on whole, cut, padded and odd-aligned payloads."""
+    from wcfevents.sources.etl import payload
+
+    data = b"".join(t.encode("utf-16-le") + b"\0\0" for t in texts) + junk
+    data = (b"A" if shift else b"") + (data if cut < 0 else data[:cut])
+    names = tuple(f"f{i}" for i in range(len(texts)))
+    fields = payload.plan([(n, "win:UnicodeString") for n in names])
+    one_by_one = payload.Plan(tuple((n, payload.read_unicode) for n in names), ())
+    assert payload.decode(fields, data, 8) == payload.decode(one_by_one, data, 8)

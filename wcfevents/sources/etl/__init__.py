@@ -210,6 +210,8 @@ class EtlReader:
         raw = os.pread(fd, info.size, info.offset)[BUFFER_HEADER_SIZE:]
         if _lznt1_chain(raw):
             fmt = "LZNT1"
+        elif _huffman_table(raw):
+            fmt = "XPRESS Huffman"
         else:
             return  # XPRESS that is damaged: reported as damage
         raise InputError(f"{name}: buffer {info.index} is compressed with {fmt}; only XPRESS "
@@ -328,6 +330,15 @@ def _lznt1_chain(raw: bytes) -> bool:
             return False
         position += 2 + (head & 0x0FFF) + 1
     return position == len(raw) and position > 0
+
+
+def _huffman_table(raw: bytes) -> bool:
+    """Whether `raw` starts with an XPRESS Huffman table: 512 code lengths in 4-bit nibbles
+    that make a complete prefix code (Kraft sum exactly 1)."""
+    if len(raw) < 256:
+        return False
+    lengths = [n for byte in raw[:256] for n in (byte & 15, byte >> 4) if n]
+    return len(lengths) > 1 and sum(1 << (15 - n) for n in lengths) == 1 << 15
 
 
 def _traits_name(traits: bytes) -> str | None:
