@@ -25,6 +25,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 @pytest.fixture(autouse=True)
 def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel_etl, "WINDOW_BYTES", 16384)  # many windows in a small file
+    monkeypatch.setattr(parallel_etl, "MIN_BYTES", 0)
 
 
 def run(path: Path, workers: int, **selection: Any) -> tuple[bytes, Stats, list[str]]:
