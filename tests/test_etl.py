@@ -101,6 +101,7 @@ def test_fixtures_cover_the_layouts() -> None:
 def test_etl_fixtures_are_current(tmp_path: Path) -> None:
     for fixture in make_etl_fixtures.ETL_FIXTURES.values():
         make_etl_fixtures.build(fixture, tmp_path)
+    make_etl_fixtures.write_readme(tmp_path)
     for path in sorted(tmp_path.iterdir()):
         assert path.read_bytes() == (FIXTURES / path.name).read_bytes(), path.name
 

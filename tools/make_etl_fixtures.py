@@ -79,21 +79,17 @@ def build(fixture: EtlFixture, out: Path) -> tuple[Path, EtlSummary]:
     return path, write_etl(path, events, fixture.options)
 
 
-README_SECTION = "\n## .etl fixtures\n"
-
-
-def write_readme_section(out: Path) -> None:
-    """The .etl fixtures' part of fixtures/README.md (after what make_fixtures.py writes)."""
-    path = out / "README.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    text = text.split(README_SECTION)[0].rstrip("\n") + "\n"
-    lines = [text, README_SECTION, "\nThe same scenarios as the .evtx files, written by "
-             "`wcfevents.testing.etl_writer` (`python tools/make_etl_fixtures.py`, after "
-             "make_fixtures.py); they decode to the .evtx goldens apart from `record_id` and "
-             "`computer` (null) and `extra`'s ProcessorID, KernelTime and UserTime.\n\n"]
+def write_readme(out: Path) -> Path:
+    """fixtures/ETL.md: what each .etl fixture is (fixtures/README.md is make_fixtures.py's)."""
+    lines = ["# .etl fixtures\n\nThe scenarios of the .evtx fixtures written as an ETW session "
+             "writes them, by `wcfevents.testing.etl_writer` (`python tools/make_etl_fixtures.py`)."
+             " They decode to the .evtx goldens apart from `record_id` and `computer` (null) and "
+             "`extra`'s ProcessorID, KernelTime and UserTime (tests/test_etl.py).\n\n"]
     for fixture in ETL_FIXTURES.values():
         lines.append(f"- `{fixture.filename}`: {fixture.description}\n")
+    path = out / "ETL.md"
     path.write_text("".join(lines), encoding="utf-8", newline="\n")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         path, summary = build(fixture, args.out)
         print(f"{path.name}: {path.stat().st_size} bytes, {summary.events} events in "
               f"{summary.buffers} buffers")
-    write_readme_section(args.out)
+    write_readme(args.out)
     return 0
 
 
