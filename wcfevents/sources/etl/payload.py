@@ -26,8 +26,9 @@ def guid_text(raw: bytes) -> str:
         h = raw.hex()
         text = (f"{h[6:8]}{h[4:6]}{h[2:4]}{h[0:2]}-{h[10:12]}{h[8:10]}-{h[14:16]}{h[12:14]}-"
                 f"{h[16:20]}-{h[20:32]}")
-        if len(_GUID_CACHE) < 200_000:
-            _GUID_CACHE[raw] = text
+        if len(_GUID_CACHE) >= 8192:  # providers and activities repeat; payload GUIDs rarely
+            _GUID_CACHE.clear()
+        _GUID_CACHE[raw] = text
     return text
 
 
