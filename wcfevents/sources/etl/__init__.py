@@ -192,12 +192,12 @@ class EtlReader:
         flagged_buffers = sum(1 for b in layout.buffers if b.flags & FLAG_BUFFER_LOST)
         parts = []
         if header.events_lost:
-            parts.append(f"{header.events_lost} events (header EventsLost)")
+            parts.append(f"{_plural(header.events_lost, 'event')} (header EventsLost)")
         if header.buffers_lost:
-            parts.append(f"{header.buffers_lost} buffers (header BuffersLost)")
+            parts.append(f"{_plural(header.buffers_lost, 'buffer')} (header BuffersLost)")
         if flagged_events or flagged_buffers:
-            parts.append(f"{flagged_events + flagged_buffers} buffers flagged as having lost "
-                         "events")
+            parts.append(f"{_plural(flagged_events + flagged_buffers, 'buffer')} flagged as "
+                         "having lost events")
         if parts:
             report(Notice(name, "the trace session lost " + ", ".join(parts) + " before "
                           "writing them to the file; everything in the file was read",
@@ -317,6 +317,10 @@ class EtlReader:
                 self._seconds.clear()
             self._seconds[second] = prefix
         return f"{prefix}.{rest:07d}Z"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _lznt1_chain(raw: bytes) -> bool:
