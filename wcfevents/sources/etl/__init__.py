@@ -3,8 +3,9 @@
 The file is walked buffer by buffer (buffers.py), the log-file header gives the clock
 (header.py), compressed buffers are inflated (xpress.py), each buffer's records are sized and
 sorted into EVENT_HEADER events and other kinds (records.py), per-processor buffers are merged
-into time order (merge.py) and payloads are decoded from the catalog's templates (payload.py) or
-a TraceLogging schema (tracelogging.py). Records of other kinds are skipped and counted, events
+into time order (merge.py) and each event is decoded (event.py) with its payload from the
+catalog's templates (payload.py) or a TraceLogging schema (tracelogging.py); compression other
+than XPRESS is named (compression.py). Records of other kinds are skipped and counted, events
 the session reports lost are told as a Notice, damage as Damage; decoding always goes on.
 """
 
@@ -15,15 +16,12 @@ import struct
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from wcfevents.catalog import Catalog
 from wcfevents.catalog import load as load_catalog
-from wcfevents.model import ZERO_GUID, Event
+from wcfevents.model import Event
 from wcfevents.sources import Damage, DamageReport, Input, InputError, Notice, QuickCheck
-from wcfevents.sources.etl import payload as payloads
 from wcfevents.sources.etl import records as rec
-from wcfevents.sources.etl import tracelogging
 from wcfevents.sources.etl.buffers import (
     BUFFER_HEADER_SIZE,
     FLAG_BUFFER_LOST,
@@ -35,12 +33,12 @@ from wcfevents.sources.etl.buffers import (
     parse_buffer_header,
     walk,
 )
+from wcfevents.sources.etl.compression import other_format
+from wcfevents.sources.etl.event import EventDecoder
 from wcfevents.sources.etl.header import HeaderError, LogfileHeader, parse_logfile_header
 from wcfevents.sources.etl.merge import Item, by_processor, merged
 
 _STAMP = struct.Struct("<q")
-_UNPACK_EVENT = rec.EVENT_HEADER.unpack_from
-_MIN_HEADER_BYTES = BUFFER_HEADER_SIZE + 32 + 0x110
 
 
 def sniff(head: bytes) -> bool:
@@ -104,9 +102,7 @@ class EtlReader:
         # buffers those to load), the time-stamp window [low, high) of the events to yield, and
         # the buffers whose skipped records and damage this part reports.
         self.part = part
-        self._plans: dict[int, payloads.Plan | None] = {}
-        self._wcf = bytes.fromhex("f6f551c60d1c2e498ae1b4efd7c9d503")  # the provider, on disk
-        self._seconds: dict[int, str] = {}
+        self.decoder = EventDecoder(self.catalog)
 
     # -- the Reader interface -------------------------------------------------------------
 
@@ -167,7 +163,7 @@ class EtlReader:
 
         for stamp, _, position, buf, info in merged(by_processor(layout.buffers), records):
             try:
-                yield self._event(buf, position, info, clock.ticks(stamp), name, header, quick)
+                yield self.decoder.decode(buf, position, info, clock.ticks(stamp), name, quick)
             except (struct.error, ValueError, IndexError) as exc:
                 report(Damage(name, info.offset, f"buffer {info.index}: event record at "
                               f"{position}: {exc}", 1))
@@ -207,147 +203,12 @@ class EtlReader:
         """A compressed buffer that is not XPRESS at all: one clear error naming the format."""
         if not info.compressed:
             return
-        raw = os.pread(fd, info.size, info.offset)[BUFFER_HEADER_SIZE:]
-        if _lznt1_chain(raw):
-            fmt = "LZNT1"
-        elif _huffman_table(raw):
-            fmt = "XPRESS Huffman"
-        else:
+        fmt = other_format(os.pread(fd, info.size, info.offset)[BUFFER_HEADER_SIZE:])
+        if fmt is None:
             return  # XPRESS that is damaged: reported as damage
         raise InputError(f"{name}: buffer {info.index} is compressed with {fmt}; only XPRESS "
                          "(plain LZ77) compressed buffers can be read")
 
-    # -- one event ------------------------------------------------------------------------
-
-    def _event(self, buf: bytes, pos: int, info: BufferInfo, ticks: int, name: str,
-               header: LogfileHeader, quick: QuickCheck | None) -> Event | None:
-        (size, htype, flags, _prop, tid, pid, _ts, guid, event_id, version, _channel, level,
-         opcode, task, keywords, ktime, utime, activity) = _UNPACK_EVENT(buf, pos)
-        if quick is not None and not quick(event_id, level):
-            return None
-        end = pos + size
-        start = pos + rec.EVENT_HEADER_SIZE
-        extra: dict[str, Any] = {"ProcessorID": info.processor}
-        if not flags & rec.FLAG_NO_CPUTIME:
-            extra["KernelTime"] = ktime
-            extra["UserTime"] = utime
-        related = None
-        schema = traits = None
-        if flags & rec.FLAG_EXTENDED_INFO:
-            items, start = rec.extended_items(buf, start, end)
-            for kind, item in items:
-                if kind == rec.EXT_RELATED_ACTIVITYID and len(item) >= 16:
-                    related = payloads.guid_text(item[:16])
-                elif kind == rec.EXT_SID and item:
-                    extra["UserID"] = payloads.sid_text(item)
-                elif kind == rec.EXT_TS_ID and len(item) >= 4:
-                    extra["SessionID"] = int.from_bytes(item[:4], "little")
-                elif kind == rec.EXT_EVENT_SCHEMA_TL:
-                    schema = item
-                elif kind == rec.EXT_PROV_TRAITS:
-                    traits = item
-        data_bytes = bytes(buf[start:end])
-        pointer = 4 if (htype & 0xFF) == rec.EVENT_HEADER32 else 8
-        provider = None
-        data: dict[str, Any] = {}
-        if guid == self._wcf:
-            plan = self._plan(event_id)
-            if plan is not None:
-                data, missing, rest = payloads.decode(plan, data_bytes, pointer)
-                if missing:
-                    extra["PayloadMissing"] = missing
-                if rest:
-                    extra["PayloadExtra"] = rest.hex()
-            elif data_bytes:
-                extra["Payload"] = data_bytes.hex()
-        elif schema is not None:
-            decoded = tracelogging.decode(schema, data_bytes, pointer)
-            if decoded is None:
-                extra["Payload"] = data_bytes.hex()
-            else:
-                extra["EventName"], data, rest = decoded
-                if rest:
-                    extra["PayloadExtra"] = rest.hex()
-            if traits is not None:
-                provider = _traits_name(traits)
-        elif flags & rec.FLAG_STRING_ONLY:
-            data = {"1": payloads.read_unicode(data_bytes, 0)[0] if data_bytes else None}
-        elif data_bytes:
-            extra["Payload"] = data_bytes.hex()
-        activity_text = payloads.guid_text(activity)
-        return Event(
-            record_id=None,
-            timestamp=self._iso(ticks),
-            provider=provider,
-            provider_guid=payloads.guid_text(guid),
-            event_id=event_id,
-            version=version,
-            level_value=level,
-            task_id=task,
-            opcode_id=opcode,
-            keywords_mask=keywords,
-            process_id=pid,
-            thread_id=tid,
-            activity_id=None if activity_text == ZERO_GUID else activity_text,
-            related_activity_id=None if related in (None, ZERO_GUID) else related,
-            data=data,
-            extra=extra,
-            source=name,
-        )
-
-    def _plan(self, event_id: int) -> payloads.Plan | None:
-        if event_id not in self._plans:
-            entry = self.catalog.by_id(event_id)
-            self._plans[event_id] = None if entry is None else payloads.plan(
-                [(f.name, f.type) for f in entry.fields])
-        return self._plans[event_id]
-
-    def _iso(self, ticks: int) -> str | None:
-        """FILETIME ticks as the canonical text, the whole-second part memoised."""
-        second, rest = divmod(ticks, 10_000_000)
-        prefix = self._seconds.get(second)
-        if prefix is None:
-            from wcfevents.model import filetime_to_iso
-
-            text = filetime_to_iso(second * 10_000_000)
-            if text is None:
-                return None
-            prefix = text[:19]
-            if len(self._seconds) > 4096:
-                self._seconds.clear()
-            self._seconds[second] = prefix
-        return f"{prefix}.{rest:07d}Z"
-
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _lznt1_chain(raw: bytes) -> bool:
-    """Whether `raw` is a chain of LZNT1 chunks (12-bit size, signature 3) filling it exactly."""
-    position = 0
-    while position + 2 <= len(raw):
-        head = int.from_bytes(raw[position:position + 2], "little")
-        if head == 0:
-            return position > 0
-        if head & 0x7000 != 0x3000:
-            return False
-        position += 2 + (head & 0x0FFF) + 1
-    return position == len(raw) and position > 0
-
-
-def _huffman_table(raw: bytes) -> bool:
-    """Whether `raw` starts with an XPRESS Huffman table: 512 code lengths in 4-bit nibbles
-    that make a complete prefix code (Kraft sum exactly 1)."""
-    if len(raw) < 256:
-        return False
-    lengths = [n for byte in raw[:256] for n in (byte & 15, byte >> 4) if n]
-    return len(lengths) > 1 and sum(1 << (15 - n) for n in lengths) == 1 << 15
-
-
-def _traits_name(traits: bytes) -> str | None:
-    """The provider name in a PROV_TRAITS item: size, then a NUL-terminated UTF-8 name."""
-    end = traits.find(b"\x00", 2)
-    if end <= 2:
-        return None
-    return traits[2:end].decode("utf-8", "replace")
