@@ -144,6 +144,20 @@ def test_related_activity_and_32_bit_records() -> None:
     assert any(r["data"] for r in client)
 
 
+def test_user_sid_and_related_activity_items_together(tmp_path: Path) -> None:
+    events = list(scenarios.service_call(seed=2, count=1))
+    sid = "S-1-5-21-3623811015-3361044348-30300820-1013"
+    for event in events:
+        event.extra = {"UserID": sid}
+    path = tmp_path / "sid.etl"
+    write_etl(path, events, EtlOptions(buffer_size=4096))
+    records, stats, _ = decode(path)
+    assert stats.complete and len(records) == len(events)
+    assert all(r["extra"]["UserID"] == sid for r in records)
+    assert [r["related_activity_id"] for r in records] == [
+        e.related_activity_id for e in events]
+
+
 def test_skipped_and_session_lost_are_counted_not_lost() -> None:
     records, stats, _ = decode(FIXTURES / "service-call.etl")
     kernel = len(records) // 7

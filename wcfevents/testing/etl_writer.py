@@ -125,12 +125,18 @@ class EtlWriter:
 
     def _event_record(self, event: Event, stamp: int) -> bytes:
         payload = self._payload(event)
-        extended = b""
-        flags = 0
+        items = []
         if event.related_activity_id:
-            data = uuid.UUID(event.related_activity_id).bytes_le
-            extended = EXT_ITEM.pack(8 + len(data), 1, 0, len(data)) + data
-            flags |= 0x0001
+            items.append((1, uuid.UUID(event.related_activity_id).bytes_le))
+        if event.extra.get("UserID"):
+            items.append((2, sid_bytes(event.extra["UserID"])))
+        extended = b""
+        for index, (kind, data) in enumerate(items):
+            size = 8 + len(data) + (-len(data) % 8)
+            linkage = 1 if index < len(items) - 1 else 0
+            extended += EXT_ITEM.pack(size, kind, linkage, len(data)) + data + bytes(
+                -len(data) % 8)
+        flags = 0x0001 if items else 0
         wow64 = self.options.pointer_size == 4 or event.process_id in self.options.wow64_pids
         header_type = 0xC012 if wow64 else 0xC013
         size = EVENT_HEADER.size + len(extended) + len(payload)
@@ -255,6 +261,14 @@ class EtlWriter:
     def __exit__(self, *exc: object) -> None:
         if exc[0] is None:
             self.close()
+
+
+def sid_bytes(text: str) -> bytes:
+    """A SID such as S-1-5-21-…-1001 in its binary form."""
+    parts = text.split("-")
+    revision, authority, subs = int(parts[1]), int(parts[2]), [int(p) for p in parts[3:]]
+    return (bytes([revision, len(subs)]) + authority.to_bytes(6, "big")
+            + b"".join(s.to_bytes(4, "little") for s in subs))
 
 
 def write_etl(path: str | Path, events: Iterable[Event], options: EtlOptions | None = None,
