@@ -25,13 +25,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # Plain 64-bit, compressed back-to-back buffers, 32-bit header with a cycle clock.
 NAMES = ["activation-failure.etl", "service-call.etl", "throttling.etl"]
 
-settings.register_profile("etl-suite", max_examples=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+# This test's own settings (not a global profile, which would change other fuzz tests).
 _WANTED = os.environ.get("WCFEVENTS_FUZZ", "")
-settings.register_profile(
-    "etl-long", max_examples=int(_WANTED) if _WANTED.isdigit() else 20_000, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("etl-long" if _WANTED else "etl-suite")
+EXAMPLES = (int(_WANTED) if _WANTED.isdigit() else 20_000) if _WANTED else 30
 
 
 def buffer_spans(path: Path) -> list[tuple[int, int]]:
@@ -84,6 +80,7 @@ def key(record: dict[str, Any]) -> str:
     return repr(sorted(record.items(), key=lambda item: item[0]))
 
 
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(NAMES), kind=st.sampled_from(["flip", "truncate", "swap", "zero"]),
        seed=st.integers(min_value=0, max_value=2**32 - 1))
 def test_mutated_etl_never_crashes_and_accounts(tmp_path_factory: Any, name: str, kind: str,
