@@ -8,6 +8,7 @@ partial counters for `summary`, a partial activity table for `activities`. The p
 results in file order, so output is written in order and partial tables merge exactly. At most
 two parts a worker are in flight, so memory stays bounded however large the file.
 
+A large uncompressed .etl splits into time windows of its buffers (see wcfevents.parallel_etl).
 Inputs that are small, streams, .svclog, or read by the python engine go through the
 one-process pipeline, which stays the reference: `--jobs 1` always takes it. So do several
 inputs, which are merged in time order one event at a time. An XML part that reports damage
@@ -203,13 +204,19 @@ def partials(
                          strict=strict, workers=workers, window_chunks=window_chunks,
                          range_bytes=range_bytes, payload=payload)
         if parts is None:
-            yield from _one_process(source, filters, consume, stats, batch, options)
-            continue
-        stats.inputs += 1
+            etl = _etl_plan(source, input_format, workers)
+            if etl is None:
+                yield from _one_process(source, filters, consume, stats, batch, options)
+                continue
+            stats.inputs += 1
+            parts = _etl_tasks(source, etl, filters, consume, stats, on_damage)
+        else:
+            stats.inputs += 1
         given = Stats()  # counts of the parts taken so far
         failed = False
         for part, result in _run(parts, workers):
-            trusted = part.kind == "evtx" or not (result.damage or result.errors)
+            # .evtx chunks and .etl windows report their own damage exactly; XML ranges not.
+            trusted = getattr(part, "kind", "etl") != "xml" or not (result.damage or result.errors)
             if not trusted:
                 # Read the rest as one process would, from the first record not yet given.
                 for counted in ("read", "matched", "filtered"):
@@ -261,17 +268,34 @@ def encoded(paths: Iterable[str], filters: Filters, encode: Encoder, **options: 
     return partials(paths, filters, encode, batch=BATCH_EVENTS, **options)
 
 
-def _run(parts: Iterator[Part], workers: int) -> Iterator[tuple[Part, Result[Any]]]:
+def _etl_plan(source: Input, input_format: str, workers: int) -> Any:
+    from wcfevents.parallel_etl import plan
+
+    return plan(source, input_format, workers)
+
+
+def _etl_tasks(source: Input, planned: Any, *args: Any) -> Iterator[Any]:
+    from wcfevents.parallel_etl import tasks
+
+    return tasks(source, planned, *args)
+
+
+def decode_task(task: Any) -> Result[Any]:
+    """A Part (.evtx or XML) or an .etl window task, in a worker process."""
+    return decode_part(task) if isinstance(task, Part) else task.run()
+
+
+def _run(parts: Iterator[Any], workers: int) -> Iterator[tuple[Any, Result[Any]]]:
     """Results in task order, with at most two tasks a worker in flight."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with context.Pool(workers, initializer=_quiet_worker) as pool:
         pending: deque = deque()
         for part in islice(parts, workers * 2):
-            pending.append((part, pool.apply_async(decode_part, (part,))))
+            pending.append((part, pool.apply_async(decode_task, (part,))))
         while pending:
             part, waiting = pending.popleft()
             result = waiting.get()
             for following in islice(parts, 1):
-                pending.append((following, pool.apply_async(decode_part, (following,))))
+                pending.append((following, pool.apply_async(decode_task, (following,))))
             yield part, result
