@@ -1,0 +1,301 @@
+"""What the report shows, gathered in one pass: the summary, the activities, a timeline and the
+events that matter, with memory bounded by the caps below whatever the size of the trace.
+
+The summary and the activities are `wcfevents.analysis`'s own counters, fed the same events, so
+the report's figures are `summary`'s and `activities`' figures. Large .evtx files are decoded by
+worker processes (wcfevents.parallel): each window of chunks fills its own Collector, and the
+windows are merged in file order, which gives the same counters a single pass would.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from wcfevents.analysis.activities import NO_ACTIVITY, Activity, ActivityTracker
+from wcfevents.analysis.summary import Summary
+from wcfevents.model import Event
+
+# Caps: the page embeds aggregates plus these events, never every record of a large trace.
+HEAD_EVENTS = 1000  # the first events of the trace, whatever they are
+MAX_ISSUES = 2000  # errors (Critical, Error) and warnings; the count beyond is shown
+ACTIVITIES_WITH_EVENTS = 100  # the first activities seen keep their events …
+EVENTS_PER_ACTIVITY = 100  # … up to this many each
+MAX_ACTIVITIES = 2000  # activities drawn in the Gantt view (failing and slowest first)
+MAX_TEXT = 2000  # characters of one message or payload value
+MAX_FIELDS = 64  # payload fields of one event
+MAX_DAMAGE = 100  # damage lines listed
+TIMELINE_BUCKETS = 20000  # distinct time buckets before the timeline coarsens
+
+CAPS = {
+    "head_events": HEAD_EVENTS, "issues": MAX_ISSUES,
+    "activities_with_events": ACTIVITIES_WITH_EVENTS,
+    "events_per_activity": EVENTS_PER_ACTIVITY, "activities": MAX_ACTIVITIES,
+    "text_chars": MAX_TEXT, "payload_fields": MAX_FIELDS, "damage_lines": MAX_DAMAGE,
+    "timeline_buckets": TIMELINE_BUCKETS,
+}
+
+# Timeline resolutions, finest first: the length of the timestamp prefix and its width in ms.
+_WIDTHS = ((23, 1), (22, 10), (21, 100), (19, 1000), (16, 60_000), (13, 3_600_000),
+           (10, 86_400_000))
+_PAD = "0000-01-01T00:00:00.000"
+# Columns of a timeline bucket: LogAlways, Critical, Error, Warning, Information, Verbose, other.
+LEVEL_COLUMNS = ("LogAlways", "Critical", "Error", "Warning", "Information", "Verbose", "Other")
+
+
+def _column(level_value: int | None) -> int:
+    return level_value if level_value is not None and 0 <= level_value <= 5 else 6
+
+
+@dataclass
+class Timeline:
+    """Events per time bucket and level; the buckets coarsen (ms → day) as they grow, so the
+    finest resolution that fits TIMELINE_BUCKETS wins whatever order the events come in."""
+
+    resolution: int = 0  # index into _WIDTHS
+    buckets: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, stamp: str | None, level_value: int | None) -> None:
+        key = (stamp or "")[:_WIDTHS[self.resolution][0]]
+        row = self.buckets.get(key)
+        if row is None:
+            if len(self.buckets) >= TIMELINE_BUCKETS and self.resolution < len(_WIDTHS) - 1:
+                self._coarsen(self.resolution + 1)
+                self.add(stamp, level_value)
+                return
+            row = self.buckets[key] = [0] * len(LEVEL_COLUMNS)
+        row[_column(level_value)] += 1
+
+    def _coarsen(self, resolution: int) -> None:
+        width = _WIDTHS[resolution][0]
+        coarse: dict[str, list[int]] = {}
+        for key, row in self.buckets.items():
+            into = coarse.setdefault(key[:width], [0] * len(LEVEL_COLUMNS))
+            for index, count in enumerate(row):
+                into[index] += count
+        self.resolution, self.buckets = resolution, coarse
+
+    def merge(self, other: Timeline) -> None:
+        if other.resolution > self.resolution:
+            self._coarsen(other.resolution)
+        width = _WIDTHS[self.resolution][0]
+        for key, row in other.buckets.items():
+            into = self.buckets.setdefault(key[:width], [0] * len(LEVEL_COLUMNS))
+            for index, count in enumerate(row):
+                into[index] += count
+        while len(self.buckets) > TIMELINE_BUCKETS and self.resolution < len(_WIDTHS) - 1:
+            self._coarsen(self.resolution + 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Buckets as [start ms since 1970, counts…], sorted; keys that are no time are counted
+        apart (a damaged or hostile timestamp)."""
+        width, step = _WIDTHS[self.resolution]
+        bins: list[list[int]] = []
+        untimed = 0
+        for key, row in self.buckets.items():
+            start = _epoch_ms(key, width)
+            if start is None:
+                untimed += sum(row)
+            else:
+                bins.append([start, *row])
+        bins.sort()
+        return {"step_ms": step, "levels": list(LEVEL_COLUMNS), "bins": bins,
+                "untimed": untimed}
+
+
+def _epoch_ms(key: str, width: int) -> int | None:
+    if len(key) != width:
+        return None
+    try:
+        moment = datetime.fromisoformat(key + _PAD[width:]).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return int(moment.timestamp() * 1000)
+
+
+def clip(value: Any) -> Any:
+    """A value for the page: text cut at MAX_TEXT characters; numbers and booleans as they are;
+    anything else as its text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + f"… [{len(text):,} characters]"
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    """The fields the page shows of one event (values clipped; payload capped)."""
+    data = event.data
+    payload = {str(k)[:200]: clip(v) for k, v in list(data.items())[:MAX_FIELDS]}
+    if len(data) > MAX_FIELDS:
+        payload["…"] = f"{len(data) - MAX_FIELDS} more fields"
+    return {
+        "record_id": event.record_id, "timestamp": clip(event.timestamp),
+        "event_id": event.event_id, "symbol": event.symbol, "level": event.level,
+        "level_value": event.level_value, "keywords": list(event.keywords),
+        "channel": clip(event.channel), "provider": clip(event.provider or event.provider_guid),
+        "computer": clip(event.computer), "process_id": event.process_id,
+        "thread_id": event.thread_id, "activity_id": clip(event.activity_id),
+        "related_activity_id": clip(event.related_activity_id), "message": clip(event.message),
+        "data": payload, "source": clip(event.source),
+    }
+
+
+class Collector:
+    """One pass over the matched events: Summary and ActivityTracker fed as `summary` and
+    `activities` feed them, the timeline, and the capped lists of events to embed (by ordinal,
+    the event's position among the matched events)."""
+
+    def __init__(self) -> None:
+        self.summary = Summary()
+        self.tracker = ActivityTracker()
+        self.timeline = Timeline()
+        self.count = 0
+        self.rows: dict[int, dict[str, Any]] = {}
+        self.head: list[int] = []
+        self.issues: list[int] = []
+        self.issues_total = 0
+        self.activity_events: dict[str, list[int]] = {}
+
+    def add(self, event: Event) -> None:
+        ordinal = self.count
+        self.count += 1
+        self.summary.add(event)
+        self.tracker.add(event)
+        level_value = event.level_value
+        self.timeline.add(event.timestamp, level_value)
+        keep = False
+        if ordinal < HEAD_EVENTS:
+            self.head.append(ordinal)
+            keep = True
+        if level_value is not None and 1 <= level_value <= 3:
+            self.issues_total += 1
+            if len(self.issues) < MAX_ISSUES:
+                self.issues.append(ordinal)
+                keep = True
+        activity_id = event.activity_id
+        if activity_id and activity_id != NO_ACTIVITY:
+            members = self.activity_events.get(activity_id)
+            if members is None and len(self.activity_events) < ACTIVITIES_WITH_EVENTS:
+                members = self.activity_events[activity_id] = []
+            if members is not None and len(members) < EVENTS_PER_ACTIVITY:
+                members.append(ordinal)
+                keep = True
+        if keep:
+            self.rows[ordinal] = event_row(event)
+
+    def feed(self, events: Iterable[Event]) -> Collector:
+        for event in events:
+            self.add(event)
+        return self
+
+    def merge(self, other: Collector) -> None:
+        """Take in the collection of the events that came after this one's (a later window)."""
+        offset = self.count
+        self.count += other.count
+        _merge_summary(self.summary, other.summary)
+        _merge_tracker(self.tracker, other.tracker)
+        self.timeline.merge(other.timeline)
+        self.rows.update((ordinal + offset, row) for ordinal, row in other.rows.items())
+        self.head.extend(o + offset for o in other.head[:HEAD_EVENTS - len(self.head)])
+        room = MAX_ISSUES - len(self.issues)
+        self.issues.extend(o + offset for o in other.issues[:max(room, 0)])
+        self.issues_total += other.issues_total
+        for activity_id, ordinals in other.activity_events.items():
+            members = self.activity_events.get(activity_id)
+            if members is None:
+                if len(self.activity_events) >= ACTIVITIES_WITH_EVENTS:
+                    continue
+                members = self.activity_events[activity_id] = []
+            members.extend(o + offset for o in ordinals[:EVENTS_PER_ACTIVITY - len(members)])
+
+    def absorb(self, block: bytes) -> None:
+        """A window's collection from a worker (see Feed); empty blocks are progress ticks."""
+        if block:
+            self.merge(pickle.loads(block))
+
+    def kept(self) -> list[int]:
+        """The ordinals of every embedded event, in trace order (unreferenced rows dropped)."""
+        wanted = set(self.head) | set(self.issues)
+        for ordinals in self.activity_events.values():
+            wanted.update(ordinals)
+        return sorted(wanted)
+
+    def shown_activities(self) -> list[Activity]:
+        """The MAX_ACTIVITIES first of `activities`' ranking (failing, then slowest), plus the
+        ancestors that place them in their transfer tree, plus those whose events are kept."""
+        activities = self.tracker.activities
+        chosen: dict[str, Activity] = {}
+        for activity in self.tracker.ranked()[:MAX_ACTIVITIES]:
+            chosen[activity.activity_id] = activity
+        for activity_id in self.activity_events:
+            if activity_id in activities:
+                chosen.setdefault(activity_id, activities[activity_id])
+        for activity in list(chosen.values()):
+            parent = activity.parent
+            while parent is not None and parent not in chosen and parent in activities:
+                chosen[parent] = activities[parent]
+                parent = activities[parent].parent
+        return list(chosen.values())
+
+
+def _merge_summary(into: Summary, other: Summary) -> None:
+    into.by_event.update(other.by_event)
+    for key, names in other.names.items():
+        into.names.setdefault(key, names)
+    into.levels.update(other.levels)
+    into.keywords.update(other.keywords)
+    into.providers.update(other.providers)
+    into.channels.update(other.channels)
+    into.span.add(other.first)
+    into.span.add(other.last)
+
+
+def _merge_tracker(into: ActivityTracker, other: ActivityTracker) -> None:
+    """Later events' activities into earlier ones': counts add, the first link and the best
+    description win, as in one pass over both."""
+    into.without_activity += other.without_activity
+    for activity_id, theirs in other.activities.items():
+        mine = into.activities.get(activity_id)
+        if mine is None:
+            into.activities[activity_id] = theirs
+            continue
+        mine.event_count += theirs.event_count
+        mine.span.add(theirs.first)
+        mine.span.add(theirs.last)
+        if theirs.worst_rank < mine.worst_rank:
+            mine.worst_rank, mine.worst_level = theirs.worst_rank, theirs.worst_level
+        mine.errors += theirs.errors
+        mine.warnings += theirs.warnings
+        if theirs.described_by_rank < mine.described_by_rank:
+            mine.described_by_rank, mine.description = (theirs.described_by_rank,
+                                                         theirs.description)
+        if mine.parent is None:
+            mine.parent = theirs.parent
+        mine.children.extend(c for c in theirs.children if c not in mine.children)
+
+
+class Feed:
+    """The `encode` step handed to wcfevents.parallel.encoded.
+
+    In this process it feeds the caller's Collector and returns b"" (a progress tick). Sent to a
+    worker process it arrives without a collector (see __getstate__): there it fills a new one
+    with the window's events and returns it pickled, for Collector.absorb to merge in order.
+    """
+
+    def __init__(self, collector: Collector | None) -> None:
+        self.collector = collector
+
+    def __call__(self, events: Iterable[Event]) -> bytes:
+        if self.collector is not None:
+            self.collector.feed(events)
+            return b""
+        return pickle.dumps(Collector().feed(events), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.collector = None
