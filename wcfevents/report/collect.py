@@ -46,10 +46,6 @@ _PAD = "0000-01-01T00:00:00.000"
 LEVEL_COLUMNS = ("LogAlways", "Critical", "Error", "Warning", "Information", "Verbose", "Other")
 
 
-def _column(level_value: int | None) -> int:
-    return level_value if level_value is not None and 0 <= level_value <= 5 else 6
-
-
 @dataclass
 class Timeline:
     """Events per time bucket and level; the buckets coarsen (ms → day) as they grow, so the
@@ -57,9 +53,10 @@ class Timeline:
 
     resolution: int = 0  # index into _WIDTHS
     buckets: dict[str, list[int]] = field(default_factory=dict)
+    width: int = _WIDTHS[0][0]  # the prefix length of the current resolution
 
     def add(self, stamp: str | None, level_value: int | None) -> None:
-        key = (stamp or "")[:_WIDTHS[self.resolution][0]]
+        key = stamp[:self.width] if stamp else ""
         row = self.buckets.get(key)
         if row is None:
             if len(self.buckets) >= TIMELINE_BUCKETS and self.resolution < len(_WIDTHS) - 1:
@@ -67,7 +64,7 @@ class Timeline:
                 self.add(stamp, level_value)
                 return
             row = self.buckets[key] = [0] * len(LEVEL_COLUMNS)
-        row[_column(level_value)] += 1
+        row[level_value if level_value is not None and 0 <= level_value <= 5 else 6] += 1
 
     def _coarsen(self, resolution: int) -> None:
         width = _WIDTHS[resolution][0]
@@ -76,7 +73,7 @@ class Timeline:
             into = coarse.setdefault(key[:width], [0] * len(LEVEL_COLUMNS))
             for index, count in enumerate(row):
                 into[index] += count
-        self.resolution, self.buckets = resolution, coarse
+        self.resolution, self.buckets, self.width = resolution, coarse, width
 
     def merge(self, other: Timeline) -> None:
         if other.resolution > self.resolution:
