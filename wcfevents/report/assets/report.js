@@ -395,7 +395,8 @@
       count.textContent = fmt.format(shown) + " shown of " + fmt.format(list.length) +
         (DATA.activities_total > list.length ? " embedded (" + fmt.format(DATA.activities_total) +
           " in the trace: failing and slowest first)" : "") +
-        (DATA.without_activity ? " · " + fmt.format(DATA.without_activity) + " events carry no ActivityID" : "");
+        (DATA.without_activity ? " · " + fmt.format(DATA.without_activity) +
+          (DATA.without_activity === 1 ? " event carries" : " events carry") + " no ActivityID" : "");
     };
     search.addEventListener("input", apply);
     failing.addEventListener("change", apply);
@@ -497,7 +498,7 @@
 
   // -- events table -----------------------------------------------------------------------
 
-  const SHOW_ROWS = 500;
+  const SHOW_ROWS = 500; // rows drawn at a time; "show more" draws the next ones
 
   function parseIds(text) {
     const ranges = [];
@@ -531,36 +532,54 @@
     const haystacks = new Map(EVENTS.map((e) => [e.n, [e.message, e.symbol, e.activity_id,
       e.computer, ...Object.values(e.data || {})].map(str).join("\n").toLowerCase()]));
 
+    const more = el("button", { type: "button", id: "ev-more", hidden: true });
+    document.querySelector("#events .table-wrap").after(more);
+    let matches = [];
+    let drawn = 0;
+
+    function row(e) {
+      const tr = el("tr", { cls: "ev" },
+        el("td", { cls: "time", text: shortTime(e.timestamp) }),
+        el("td", null, levelBadge(e.level)),
+        el("td", { cls: "num", text: str(e.event_id) }),
+        el("td", { text: e.symbol || "" }),
+        el("td", { cls: "msg", text: e.message === null ? "" : str(e.message) }),
+        el("td", { cls: "act" }, e.activity_id ? activityButton(e.activity_id, e.activity_id.slice(0, 8)) : ""));
+      tr.addEventListener("click", (ev) => {
+        if (ev.target.closest("button, a")) return;
+        const next = tr.nextSibling;
+        if (next && next.classList && next.classList.contains("expand")) { next.remove(); return; }
+        const cell = el("td", { colSpan: 6, cls: "payload" }, docLink(e.event_id), payloadTable(e));
+        tr.after(el("tr", { cls: "expand" }, cell));
+      });
+      return tr;
+    }
+
+    function drawMore() {
+      const next = matches.slice(drawn, drawn + SHOW_ROWS);
+      for (const e of next) tbody.appendChild(row(e));
+      drawn += next.length;
+      const left = matches.length - drawn;
+      more.hidden = left <= 0;
+      more.textContent = "Show " + fmt.format(Math.min(left, SHOW_ROWS)) + " more of " + fmt.format(left);
+      count.textContent = fmt.format(matches.length) + " of " + fmt.format(EVENTS.length) +
+        " embedded events match" + (left > 0 ? " (" + fmt.format(drawn) + " shown)" : "") +
+        (DATA.events_total > EVENTS.length ? " · " + fmt.format(DATA.events_total) + " in the trace" : "");
+    }
+    more.addEventListener("click", drawMore);
+
     function apply() {
       const ids = parseIds(idInput.value);
       idInput.setCustomValidity(ids === null ? "IDs and ranges: 4001-4035,214" : "");
       const needle = textInput.value.trim().toLowerCase();
       const wanted = keyword.value;
-      const matches = EVENTS.filter((e) => checks.get(e.level || "Other").checked &&
+      matches = EVENTS.filter((e) => checks.get(e.level || "Other").checked &&
         (!wanted || (e.keywords || []).includes(wanted)) &&
         (!ids || !ids.length || ids.some(([a, b]) => e.event_id >= a && e.event_id <= b)) &&
         (!needle || haystacks.get(e.n).includes(needle)));
       tbody.textContent = "";
-      for (const e of matches.slice(0, SHOW_ROWS)) {
-        const row = el("tr", { cls: "ev" },
-          el("td", { cls: "time", text: shortTime(e.timestamp) }),
-          el("td", null, levelBadge(e.level)),
-          el("td", { cls: "num", text: str(e.event_id) }),
-          el("td", { text: e.symbol || "" }),
-          el("td", { cls: "msg", text: e.message === null ? "" : str(e.message) }),
-          el("td", { cls: "act" }, e.activity_id ? activityButton(e.activity_id, e.activity_id.slice(0, 8)) : ""));
-        row.addEventListener("click", (ev) => {
-          if (ev.target.closest("button, a")) return;
-          const next = row.nextSibling;
-          if (next && next.classList && next.classList.contains("expand")) { next.remove(); return; }
-          const cell = el("td", { colSpan: 6, cls: "payload" }, docLink(e.event_id), payloadTable(e));
-          row.after(el("tr", { cls: "expand" }, cell));
-        });
-        tbody.appendChild(row);
-      }
-      count.textContent = fmt.format(matches.length) + " of " + fmt.format(EVENTS.length) +
-        " embedded events match" + (matches.length > SHOW_ROWS ? " (first " + SHOW_ROWS + " shown)" : "") +
-        (DATA.events_total > EVENTS.length ? " · " + fmt.format(DATA.events_total) + " in the trace" : "");
+      drawn = 0;
+      drawMore();
     }
     let pending = null;
     const later = () => { clearTimeout(pending); pending = setTimeout(apply, 120); };
