@@ -151,13 +151,21 @@ def test_long_values_are_clipped() -> None:
 
 
 @pytest.mark.parametrize("selection", [{}, {"levels": ["warning+"]}])
-def test_windows_across_workers_equal_one_pass(selection: dict[str, Any]) -> None:
+@pytest.mark.parametrize("small_caps", [False, True])
+def test_windows_across_workers_equal_one_pass(selection: dict[str, Any], small_caps: bool,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    if small_caps:  # caps reached inside the first window and across windows (workers fork)
+        for name, value in (("HEAD_EVENTS", 150), ("MAX_ISSUES", 40),
+                            ("ACTIVITIES_WITH_EVENTS", 3), ("EVENTS_PER_ACTIVITY", 5),
+                            ("MAX_ACTIVITIES", 10), ("TIMELINE_BUCKETS", 30)):
+            monkeypatch.setattr(collect, name, value)
     path = FIXTURES / "all-events.evtx"
     one, one_stats = collected(path, **selection)
     many, many_stats = Collector(), Stats()
     for block in encoded([str(path)], make_filters(**selection), Feed(many), stats=many_stats,
                          on_damage=lambda d: None, workers=2, window_chunks=1):
         many.absorb(block)
+    assert set(many.rows) == set(many.kept())  # the merge keeps no row beyond the caps
     first = report_data(one, one_stats, ["x"], [])
     second = report_data(many, many_stats, ["x"], [])
     for data in (first, second):

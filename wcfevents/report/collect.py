@@ -195,18 +195,23 @@ class Collector:
         _merge_summary(self.summary, other.summary)
         _merge_tracker(self.tracker, other.tracker)
         self.timeline.merge(other.timeline)
-        self.rows.update((ordinal + offset, row) for ordinal, row in other.rows.items())
-        self.head.extend(o + offset for o in other.head[:HEAD_EVENTS - len(self.head)])
-        room = MAX_ISSUES - len(self.issues)
-        self.issues.extend(o + offset for o in other.issues[:max(room, 0)])
+        taken = other.head[:max(HEAD_EVENTS - len(self.head), 0)]
+        self.head.extend(o + offset for o in taken)
+        issues = other.issues[:max(MAX_ISSUES - len(self.issues), 0)]
+        self.issues.extend(o + offset for o in issues)
         self.issues_total += other.issues_total
+        wanted = {*taken, *issues}
         for activity_id, ordinals in other.activity_events.items():
             members = self.activity_events.get(activity_id)
             if members is None:
                 if len(self.activity_events) >= ACTIVITIES_WITH_EVENTS:
                     continue
                 members = self.activity_events[activity_id] = []
-            members.extend(o + offset for o in ordinals[:EVENTS_PER_ACTIVITY - len(members)])
+            more = ordinals[:max(EVENTS_PER_ACTIVITY - len(members), 0)]
+            members.extend(o + offset for o in more)
+            wanted.update(more)
+        # Only the rows that made it into a list: memory stays within the caps.
+        self.rows.update((o + offset, other.rows[o]) for o in wanted)
 
     def absorb(self, block: bytes) -> None:
         """A window's collection from a worker (see Feed); empty blocks are progress ticks."""
