@@ -110,6 +110,16 @@ def test_page_offline_figures_activity_and_filters(browser: Any, tmp_path: Path)
     assert page.text_content("#ov-warnings") == str(levels.get("Warning", 0))
     assert page.locator("#ov-top tbody tr").count() == min(25, len(summary["events"]))
 
+    # The timeline: bars whose counts add up to the events; a click on one zooms in.
+    bars = page.locator("#tl-chart svg g.bar")
+    assert bars.count() > 1
+    whole = page.text_content("#tl-range")
+    assert f"{records['matched']:,} events" in whole
+    bars.first.click()
+    assert page.text_content("#tl-range") != whole
+    page.click("#tl-out")
+    assert page.text_content("#tl-range") == whole
+
     # An activity: its events, in order, with their rendered messages.
     counts = Counter(r["activity_id"] for r in rows if r["activity_id"])
     chosen = max(counts, key=lambda a: (counts[a], a))
