@@ -145,7 +145,8 @@ class Collector:
     `activities` feed them, the timeline, and the capped lists of events to embed (by ordinal,
     the event's position among the matched events)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
         self.summary = Summary()
         self.tracker = ActivityTracker()
         self.timeline = Timeline()
@@ -164,18 +165,21 @@ class Collector:
         level_value = event.level_value
         self.timeline.add(event.timestamp, level_value)
         keep = False
-        if ordinal < HEAD_EVENTS:
+        limits = self.limits
+        if ordinal < HEAD_EVENTS and limits.head:
             self.head.append(ordinal)
             keep = True
         if level_value is not None and 1 <= level_value <= 3:
             self.issues_total += 1
-            if len(self.issues) < MAX_ISSUES:
+            if len(self.issues) < MAX_ISSUES and limits.issues:
                 self.issues.append(ordinal)
                 keep = True
         activity_id = event.activity_id
         if activity_id and activity_id != NO_ACTIVITY:
             members = self.activity_events.get(activity_id)
-            if members is None and len(self.activity_events) < ACTIVITIES_WITH_EVENTS:
+            if (members is None and len(self.activity_events) < ACTIVITIES_WITH_EVENTS
+                    and (limits.open_activities is None
+                         or activity_id in limits.open_activities)):
                 members = self.activity_events[activity_id] = []
             if members is not None and len(members) < EVENTS_PER_ACTIVITY:
                 members.append(ordinal)
@@ -279,25 +283,52 @@ def _merge_tracker(into: ActivityTracker, other: ActivityTracker) -> None:
         mine.children.extend(c for c in theirs.children if c not in mine.children)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Which events a window in a worker may still need to keep rows for. Merging is in order
+    and the lists only grow, so once the collector's head, issues or set of activities is full,
+    a later window's candidates would be dropped at the merge: the worker need not build them."""
+
+    head: bool = True
+    issues: bool = True
+    open_activities: frozenset[str] | None = None  # None: any activity may still join
+
+    @classmethod
+    def of(cls, collector: Collector) -> Limits:
+        activities = dict(collector.activity_events)  # one C-level copy: safe beside a merge
+        full = len(activities) >= ACTIVITIES_WITH_EVENTS
+        return cls(
+            head=len(collector.head) < HEAD_EVENTS,
+            issues=len(collector.issues) < MAX_ISSUES,
+            open_activities=frozenset(a for a, members in activities.items()
+                                      if len(members) < EVENTS_PER_ACTIVITY) if full else None,
+        )
+
+
 class Feed:
     """The `encode` step handed to wcfevents.parallel.encoded.
 
     In this process it feeds the caller's Collector and returns b"" (a progress tick). Sent to a
-    worker process it arrives without a collector (see __getstate__): there it fills a new one
-    with the window's events and returns it pickled, for Collector.absorb to merge in order.
+    worker process it arrives without the collector, carrying only the Limits of the moment it
+    was sent (see __getstate__): there it fills a new Collector with the window's events and
+    returns it pickled, for Collector.absorb to merge in order.
     """
 
-    def __init__(self, collector: Collector | None) -> None:
+    def __init__(self, collector: Collector | None, limits: Limits | None = None) -> None:
         self.collector = collector
+        self.limits = limits
 
     def __call__(self, events: Iterable[Event]) -> bytes:
         if self.collector is not None:
             self.collector.feed(events)
             return b""
-        return pickle.dumps(Collector().feed(events), protocol=pickle.HIGHEST_PROTOCOL)
+        window = Collector(self.limits).feed(events)
+        return pickle.dumps(window, protocol=pickle.HIGHEST_PROTOCOL)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {}
+        limits = self.limits if self.collector is None else Limits.of(self.collector)
+        return {"limits": limits}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.collector = None
+        self.limits = state["limits"]
