@@ -137,9 +137,10 @@ class ActivityTracker:
             activity.errors += 1
         elif event.level_value == 3:
             activity.warnings += 1
-        told = describe(event)
-        if told is not None and told[0] < activity.described_by_rank:
-            activity.described_by_rank, activity.description = told
+        if activity.described_by_rank > 0:  # 0 is the best description there is
+            told = describe(event)
+            if told is not None and told[0] < activity.described_by_rank:
+                activity.described_by_rank, activity.description = told
         related = event.related_activity_id
         if related and related != NO_ACTIVITY:
             if event.event_id == TRANSFER_EMITTED:
