@@ -98,6 +98,15 @@ def test_small_trace_embeds_every_event_as_decoded(tmp_path: Path, name: str) ->
             assert data["docs"][str(event["event_id"])].startswith("https://learn.microsoft.com/")
 
 
+def test_one_job_gives_the_same_page_data(tmp_path: Path) -> None:
+    path = str(FIXTURES / "damaged-record.evtx")
+    one, _, one_code = make_report(tmp_path, path, "--jobs", "1")
+    default, _, default_code = make_report(tmp_path, path)
+    for data in (one, default):
+        del data["generated"]
+    assert one == default and one_code == default_code == 1
+
+
 def test_filters_apply_as_in_summary(tmp_path: Path) -> None:
     path = str(FIXTURES / "all-events.evtx")
     data, _, _ = make_report(tmp_path, path, "--level", "warning+", "--keyword", "ServiceModel")

@@ -530,8 +530,11 @@ def report(paths: tuple[str, ...], output: str | None, open_page: bool, jobs: in
     target = Path(output or default_report_path(paths))
     run = Run(paths, options)
     collector = Collector()
-    for block in run.encoded(Feed(collector), jobs):
-        collector.absorb(block)
+    if jobs == 1:  # one process: the events straight in, no windows and no batches
+        collector.feed(run.events())
+    else:
+        for block in run.encoded(Feed(collector), jobs):
+            collector.absorb(block)
     if run.stats.inputs and run.stats.unreadable == run.stats.inputs:
         run.finish()  # nothing could be read: exit 2, no page
     data = report_data(collector, run.stats, list(paths), describe_filters(options))
