@@ -68,12 +68,13 @@
     return typeof text === "string" ? text.replace("T", " ").replace(/Z$/, "") : "";
   }
 
-  function formatMs(ms, span) {
-    const d = new Date(ms);
-    const iso = d.toISOString(); // 2024-05-14T08:00:00.000Z
-    if (span >= 2 * 86400000) return iso.slice(0, 16).replace("T", " ");
-    if (span >= 120000) return iso.slice(11, 16);
-    if (span >= 2000) return iso.slice(11, 19);
+  function formatMs(ms, step) {
+    // A time in UTC as precise as ticks `step` ms apart need.
+    const iso = new Date(ms).toISOString(); // 2024-05-14T08:00:00.000Z
+    if (step >= 86400000) return iso.slice(0, 10);
+    if (step >= 3600000) return iso.slice(5, 16).replace("T", " ");
+    if (step >= 60000) return iso.slice(11, 16);
+    if (step >= 1000) return iso.slice(11, 19);
     return iso.slice(11, 23);
   }
 
@@ -265,7 +266,7 @@
         const anchor = tx > width - 40 ? "end" : tx < left + 30 ? "start" : "middle";
         root.appendChild(svg("line", { x1: tx, x2: tx, y1: top + plot, y2: height - axis + 3, stroke: "#cbd5e1" }));
         const label = svg("text", { x: tx, y: height - 6, "text-anchor": anchor, "font-size": 11, fill: "#64748b" });
-        label.textContent = formatMs(t, span);
+        label.textContent = formatMs(t, tickStep);
         root.appendChild(label);
       }
       // Drag to zoom.
@@ -350,11 +351,11 @@
 
     const axis = el("div", { cls: "row axis" }, el("div", { cls: "label", text: "activity (indented: transferred from the one above)" }));
     const axisTrack = el("div", { cls: "track" });
-    for (let i = 0; i <= 4; i++) {
-      const tick = el("span", { cls: "tick", text: isFinite(lo) ? formatMs(lo + (range * i) / 4, range) : "" });
-      tick.style.left = (i * 25) + "%";
+    for (let i = 0; i <= 2; i++) {
+      const tick = el("span", { cls: "tick", text: isFinite(lo) ? formatMs(lo + (range * i) / 2, range / 2) : "" });
+      tick.style.left = (i * 50) + "%";
       if (i === 0) tick.style.transform = "none";
-      if (i === 4) tick.style.transform = "translateX(-100%)";
+      if (i === 2) tick.style.transform = "translateX(-100%)";
       axisTrack.appendChild(tick);
     }
     axis.appendChild(axisTrack);
@@ -435,6 +436,9 @@
       add("Transferred to", kids);
     }
     detail.appendChild(facts);
+    const family = [activityId, ...(activity.children || []).slice(0, 30)]
+      .map((id) => ACTIVITIES.get(id)).filter(Boolean);
+    if (family.length > 1) detail.appendChild(familyChart(family, activityId));
     const events = (BY_ACTIVITY.get(activityId) || []).slice().sort((a, b) => a.n - b.n);
     let note;
     if (!activity.events_kept) {
@@ -451,6 +455,35 @@
     if (!events.length) ul.appendChild(el("li", { cls: "muted", text: "No events of this activity are embedded." }));
     detail.appendChild(ul);
     if (scroll) document.getElementById("activities").scrollIntoView();
+  }
+
+  // The selected activity and the activities it transferred to, on their own time scale: on the
+  // whole trace's scale a call of a few milliseconds is a sliver.
+  function familyChart(family, selected) {
+    const times = family.map((a) => [parseTime(a.first), parseTime(a.last)]);
+    const lo = Math.min(...times.map((t) => t[0]).filter((t) => !isNaN(t)));
+    const hi = Math.max(...times.map((t) => t[1]).filter((t) => !isNaN(t)));
+    const range = Math.max(hi - lo, 0.001);
+    const chart = el("div", { cls: "gantt family" },
+      el("div", { cls: "row axis" }, el("div", { cls: "label", text: "transfers" }),
+        el("div", { cls: "track" }, el("span", { cls: "tick first", text: "+0" }),
+          el("span", { cls: "tick last", text: "+" + formatDuration(range) }))));
+    family.forEach((a, i) => {
+      const [first, last] = times[i];
+      const role = a.activity_id === selected ? "this" : "child";
+      const bar = el("div", { cls: "bar b-" + levelKey(a.worst_level) });
+      if (!isNaN(first)) {
+        bar.style.left = ((first - lo) / range) * 100 + "%";
+        bar.style.width = (((isNaN(last) ? first : last) - first) / range) * 100 + "%";
+      }
+      const row = el("div", { cls: "row" + (role === "this" ? " selected" : ""),
+        onclick: () => selectActivity(a.activity_id, false) },
+      el("div", { cls: "label", title: a.activity_id },
+        el("span", { cls: "aid", text: role }), a.description || a.activity_id.slice(0, 8)),
+      el("div", { cls: "track" }, bar));
+      chart.appendChild(row);
+    });
+    return chart;
   }
 
   // -- errors and warnings ----------------------------------------------------------------
