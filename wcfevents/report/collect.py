@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from wcfevents.analysis.activities import NO_ACTIVITY, Activity, ActivityTracker
+from wcfevents.analysis.hints import hint
 from wcfevents.analysis.summary import Summary
 from wcfevents.model import Event
 
@@ -128,6 +129,7 @@ def event_row(event: Event) -> dict[str, Any]:
     payload = {str(k)[:200]: clip(v) for k, v in list(data.items())[:MAX_FIELDS]}
     if len(data) > MAX_FIELDS:
         payload["…"] = f"{len(data) - MAX_FIELDS} more fields"
+    advice = hint(event)
     return {
         "record_id": event.record_id, "timestamp": clip(event.timestamp),
         "event_id": event.event_id, "symbol": event.symbol, "level": event.level,
@@ -137,6 +139,7 @@ def event_row(event: Event) -> dict[str, Any]:
         "thread_id": event.thread_id, "activity_id": clip(event.activity_id),
         "related_activity_id": clip(event.related_activity_id), "message": clip(event.message),
         "data": payload, "source": clip(event.source),
+        "hint": advice.text if advice is not None else None,
     }
 
 
@@ -257,15 +260,24 @@ def _merge_summary(into: Summary, other: Summary) -> None:
     into.channels.update(other.channels)
     into.span.add(other.first)
     into.span.add(other.last)
+    into.hint_counts.update(other.hint_counts)
+    for key, text in other.hint_texts.items():
+        into.hint_texts.setdefault(key, text)
 
 
 def _merge_tracker(into: ActivityTracker, other: ActivityTracker) -> None:
-    """Later events' activities into earlier ones': counts add, the first link and the best
-    description win, as in one pass over both."""
+    """Later events' activities into earlier ones': counts add, the first error, name, link and
+    best description win, as in one pass over both. The later window's transfer links are
+    replayed through the tracker's own rule (the first link into an activity wins; none may
+    close a cycle), parent by parent in the order each made them."""
     into.without_activity += other.without_activity
-    for activity_id, theirs in other.activities.items():
+    theirs_all = other.activities
+    links = [(parent, child) for parent, activity in theirs_all.items()
+             for child in activity.children if theirs_all[child].parent == parent]
+    for activity_id, theirs in theirs_all.items():
         mine = into.activities.get(activity_id)
         if mine is None:
+            theirs.parent, theirs.children = None, []
             into.activities[activity_id] = theirs
             continue
         mine.event_count += theirs.event_count
@@ -275,12 +287,16 @@ def _merge_tracker(into: ActivityTracker, other: ActivityTracker) -> None:
             mine.worst_rank, mine.worst_level = theirs.worst_rank, theirs.worst_level
         mine.errors += theirs.errors
         mine.warnings += theirs.warnings
+        if theirs.own_error is not None and (mine.own_error is None
+                                             or theirs.own_error[0] < mine.own_error[0]):
+            mine.own_error = theirs.own_error
         if theirs.described_by_rank < mine.described_by_rank:
             mine.described_by_rank, mine.description = (theirs.described_by_rank,
                                                          theirs.description)
-        if mine.parent is None:
-            mine.parent = theirs.parent
-        mine.children.extend(c for c in theirs.children if c not in mine.children)
+        if mine.name is None:
+            mine.name = theirs.name
+    for parent, child in links:
+        into._link(parent, child)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 
 from wcfevents import __version__
-from wcfevents.analysis.hints import hint
 from wcfevents.catalog import Catalog
 from wcfevents.catalog import load as load_catalog
 from wcfevents.pipeline import Stats
@@ -64,15 +63,10 @@ def report_data(collector: Collector, stats: Stats, inputs: list[str],
         row["n"] = ordinal
         events.append(row)
     docs: dict[int, str] = {}
-    hints: dict[int, str] = {}
     for item in (*summary["events"], *events):
         url = doc_url(catalog, item["event_id"], item["symbol"])
         if url:
             docs[item["event_id"]] = url
-        if item["symbol"] is not None and isinstance(item["event_id"], int):
-            text = hint(item["event_id"], item["symbol"])
-            if text:
-                hints[item["event_id"]] = text
     activities = []
     for activity in collector.shown_activities():
         facts = activity.to_dict()
@@ -95,7 +89,6 @@ def report_data(collector: Collector, stats: Stats, inputs: list[str],
         "issues": collector.issues,
         "issues_total": collector.issues_total,
         "docs": docs,
-        "hints": hints,
         "caps": CAPS,
     }
 

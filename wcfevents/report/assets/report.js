@@ -515,8 +515,9 @@
         el("span", { cls: "muted", text: "×" + fmt.format(total) + (total > members.length ? " (" + fmt.format(members.length) + " embedded)" : "") }),
         docLink(first.event_id));
       const group = el("details", { cls: "group" }, summary);
-      const hint = DATA.hints[String(first.event_id)];
-      if (hint && first.symbol) group.appendChild(el("div", { cls: "hint" }, el("strong", { text: "Hint: " }), hint));
+      for (const hint of new Set(members.map((e) => e.hint).filter(Boolean))) {
+        group.appendChild(el("div", { cls: "hint" }, el("strong", { text: "Hint: " }), hint));
+      }
       const fill = () => {
         const ul = el("ul", { cls: "evlist" });
         for (const e of members) ul.appendChild(eventItem(e, { activityLink: true, compact: true }));
