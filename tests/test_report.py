@@ -56,7 +56,8 @@ def command_json(command: str, *args: str) -> tuple[Any, int]:
 
 INPUTS = ["throttling.evtx", "service-call.evtx", "workflow.evtx", "activation-failure.evtx",
           "all-events.evtx", "damaged-chunk.evtx", "damaged-record.evtx",
-          "throttling.tracerpt.xml", "workflow.wevtutil.xml", "activation-failure.toxml.xml"]
+          "throttling.tracerpt.xml", "workflow.wevtutil.xml", "activation-failure.toxml.xml",
+          "svclog-service.svclog", "svclog-cut.svclog"]
 
 
 @pytest.mark.parametrize("name", INPUTS)

@@ -365,7 +365,7 @@
       const [first, last] = times.get(activity.activity_id);
       const label = el("div", { cls: "label", title: activity.activity_id + "\n" + (activity.description || "") },
         el("span", { cls: "aid", text: activity.activity_id.slice(0, 8) }),
-        activity.description || "(no description)");
+        activity.name || activity.description || "(no description)");
       label.style.paddingLeft = (0.4 + depth * 1.1) + "em";
       const bar = el("div", { cls: "bar b-" + levelKey(activity.worst_level) });
       if (!isNaN(first)) {
@@ -389,7 +389,8 @@
       for (const [activity] of ordered) {
         const hit = (!failing.checked || activity.errors || activity.warnings) &&
           (!needle || activity.activity_id.includes(needle) ||
-            (activity.description || "").toLowerCase().includes(needle));
+            (activity.description || "").toLowerCase().includes(needle) ||
+            (activity.name || "").toLowerCase().includes(needle));
         ROWS.get(activity.activity_id).hidden = !hit;
         if (hit) shown++;
       }
@@ -419,7 +420,9 @@
     detail.appendChild(el("h3", null, "Activity ", el("span", { cls: "mono", text: activity.activity_id })));
     const facts = el("dl");
     const add = (name, ...value) => { facts.appendChild(el("dt", { text: name })); facts.appendChild(el("dd", null, ...value)); };
+    if (activity.name) add("Name", activity.name);
     add("Doing", activity.description || "—");
+    if (activity.first_error) add("First error", activity.first_error);
     add("Worst level", levelBadge(activity.worst_level));
     add("Events", fmt.format(activity.event_count) + " (" + activity.errors + " errors, " + activity.warnings + " warnings)");
     add("First", shortTime(activity.first));
@@ -479,7 +482,7 @@
       const row = el("div", { cls: "row" + (role === "this" ? " selected" : ""),
         onclick: () => selectActivity(a.activity_id, false) },
       el("div", { cls: "label", title: a.activity_id },
-        el("span", { cls: "aid", text: role }), a.description || a.activity_id.slice(0, 8)),
+        el("span", { cls: "aid", text: role }), a.name || a.description || a.activity_id.slice(0, 8)),
       el("div", { cls: "track" }, bar));
       chart.appendChild(row);
     });
