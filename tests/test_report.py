@@ -57,7 +57,7 @@ def command_json(command: str, *args: str) -> tuple[Any, int]:
 INPUTS = ["throttling.evtx", "service-call.evtx", "workflow.evtx", "activation-failure.evtx",
           "all-events.evtx", "damaged-chunk.evtx", "damaged-record.evtx",
           "throttling.tracerpt.xml", "workflow.wevtutil.xml", "activation-failure.toxml.xml",
-          "svclog-service.svclog", "svclog-cut.svclog"]
+          "svclog-service.svclog", "svclog-cut.svclog", "all-events.etl", "workflow.etl"]
 
 
 @pytest.mark.parametrize("name", INPUTS)
