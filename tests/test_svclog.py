@@ -323,6 +323,20 @@ def test_bytes_outside_records_are_one_warning() -> None:
     assert damage[0].lost is None
 
 
+@pytest.mark.parametrize("block", [1, 15, 16, 17, 1 << 20])
+def test_bom_declaration_and_comments_between_records_are_no_damage(block: int) -> None:
+    records = trace_log()[:3]
+    data = (b"\xef\xbb\xbf<?xml version=\"1.0\"?>\r\n<!-- begun by a tool -->\r\n"
+            + write_svclog(records[:1]) + b"\r\n\xef\xbb\xbf" + write_svclog(records[1:])
+            + b"<!-- end -->\r\n")
+    pieces = list(fragments(io.BytesIO(data), block=block))
+    assert [type(p).__name__ for p in pieces] == ["Fragment"] * 3
+    events, damage = decode(data)
+    assert len(events) == 3 and damage == []
+    junk = list(fragments(io.BytesIO(b"\xef\xbb\xbf<x/>" + write_svclog(records[:1])), block))
+    assert [type(p).__name__ for p in junk] == ["Junk", "Fragment"]
+
+
 def test_a_record_without_a_header_is_lost_not_invented() -> None:
     good = write_svclog(trace_log()[:2])
     data = b"<E2ETraceEvent></E2ETraceEvent>" + good + (

@@ -24,6 +24,10 @@ _CONTROL_REFS = re.compile(
     rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[dD][89abAB][0-9a-fA-F]{2}|[fF]{3}[eEfF])"
     rb"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5[5-7][0-9]{3}|6553[45]));"
 )
+# Between records, what another tool may add without harming any record: a UTF-8 byte-order
+# mark (a file begun by an editor or another writer), an XML declaration, comments, whitespace.
+_HARMLESS = re.compile(rb"(?:\s+|\xef\xbb\xbf|<\?xml[^>]*\?>|<!--.*?-->)*", re.S)
+_HARMLESS_MAX = 1 << 16  # a longer stretch between records is damage whatever it holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,19 +57,27 @@ def xml_safe(data: bytes) -> bytes:
 
 def fragments(stream: BinaryIO, block: int = BLOCK) -> Iterator[Fragment | Junk]:
     """Every fragment of the stream in order, and each stretch of bytes between two fragments
-    that belongs to no record (one Junk however it was read)."""
+    that belongs to no record (one Junk however it was read). A stretch of nothing but a BOM,
+    an XML declaration, comments and whitespace is no damage and is passed over."""
     junk: list[int] = []  # [start, end] of the pending stretch, input offsets
+    text = bytearray()  # its bytes, while it may still be harmless
 
-    def stray(start: int, end: int) -> None:
+    def stray(start: int, end: int, content: bytes) -> None:
         if junk:
             junk[1] = end
         else:
             junk.extend((start, end))
+        if len(text) + len(content) <= _HARMLESS_MAX:
+            text.extend(content)
+        else:
+            text[:] = b"-"  # too long to be harmless
 
     def flush() -> Iterator[Junk]:
         if junk:
-            yield Junk(junk[0], junk[1] - junk[0])
+            if not _HARMLESS.fullmatch(text):
+                yield Junk(junk[0], junk[1] - junk[0])
             junk.clear()
+            text.clear()
 
     for piece in _pieces(stream, block, stray):
         yield from flush()
@@ -74,16 +86,18 @@ def fragments(stream: BinaryIO, block: int = BLOCK) -> Iterator[Fragment | Junk]
 
 
 def _stray(buf: bytes, base: int, start: int, end: int,
-           stray: Callable[[int, int], None]) -> None:
-    """Report buf[start:end] without its surrounding whitespace, if anything is left."""
+           stray: Callable[[int, int, bytes], None]) -> None:
+    """Report buf[start:end] without its surrounding whitespace, if anything is left (with the
+    whole stretch's bytes)."""
     stretch = buf[start:end]
     content = stretch.lstrip()
     if content:
         first = start + len(stretch) - len(content)
-        stray(base + first, base + start + len(stretch.rstrip()))
+        stray(base + first, base + start + len(stretch.rstrip()), stretch)
 
 
-def _pieces(stream: BinaryIO, block: int, stray: Callable[[int, int], None]) -> Iterator[Fragment]:
+def _pieces(stream: BinaryIO, block: int,
+            stray: Callable[[int, int, bytes], None]) -> Iterator[Fragment]:
     buf = b""
     base = 0  # offset of buf[0] in the input
     pos = 0  # where the next record may start in buf
