@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -335,6 +336,40 @@ def test_bom_declaration_and_comments_between_records_are_no_damage(block: int) 
     assert len(events) == 3 and damage == []
     junk = list(fragments(io.BytesIO(b"\xef\xbb\xbf<x/>" + write_svclog(records[:1])), block))
     assert [type(p).__name__ for p in junk] == ["Junk", "Fragment"]
+
+
+def prefixed(data: bytes) -> bytes:
+    """The records as a writer that gives the E2E and System elements prefixes writes them."""
+    def system(match: re.Match[bytes]) -> bytes:
+        return re.sub(rb"<(/?)(\w+)", rb"<\1s:\2", match.group(0)).replace(
+            b"<s:System xmlns=", b"<s:System xmlns:s=")
+    data = re.sub(rb"<System .*?</System>", system, data, flags=re.S)
+    return re.sub(rb"<(/?)(E2ETraceEvent|ApplicationData)\b", rb"<\1e2e:\2", data).replace(
+        b"<e2e:E2ETraceEvent xmlns=", b"<e2e:E2ETraceEvent xmlns:e2e=")
+
+
+@pytest.mark.parametrize("block", [1, 17, 1 << 20])
+def test_records_with_prefixed_elements_read_as_the_plain_ones(block: int) -> None:
+    records = trace_log()
+    plain = write_svclog(records)
+    data = prefixed(plain)
+    assert data.count(b"<e2e:E2ETraceEvent xmlns:e2e=") == len(records)
+    assert b"<s:EventID>" in data and b"<E2ETraceEvent" not in data
+    pieces = list(fragments(io.BytesIO(data), block=block))
+    assert [p.complete for p in pieces if isinstance(p, Fragment)] == [True] * len(records)
+    events, damage = decode(data)
+    assert damage == []
+    assert [e.to_dict() for e in events] == [e.to_dict() for e in decode(plain)[0]]
+    errors, _ = decode(data, quick=lambda _id, level: level is not None and level <= 2)
+    assert errors and all(e.level_value in (1, 2) for e in errors)
+
+
+def test_prefixed_records_are_detected_and_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "prefixed.log"
+    path.write_bytes(prefixed(write_svclog(trace_log()[:3])))
+    assert detect(Input(str(path), path)) == "svclog"
+    result = CliRunner().invoke(main, ["decode", str(path), "--count"])
+    assert result.exit_code == 0 and result.stdout.strip() == "3"
 
 
 def test_a_record_without_a_header_is_lost_not_invented() -> None:

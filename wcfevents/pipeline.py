@@ -33,7 +33,8 @@ TRACE_SUFFIXES = (".evtx", ".xml", ".svclog", ".e2e", ".etl")
 # XmlWriterTraceListener output: <E2ETraceEvent> fragments with no root (a declaration or a
 # comment before them is allowed, for files someone edited).
 _SVCLOG_HEAD = re.compile(
-    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<E2ETraceEvent[\s>]", re.S)
+    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:[A-Za-z_][\w.\-]{0,63}:)?E2ETraceEvent[\s>]",
+    re.S)
 
 
 @dataclass

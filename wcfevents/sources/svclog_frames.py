@@ -16,6 +16,10 @@ from typing import BinaryIO
 
 START = b"<E2ETraceEvent"
 END = b"</E2ETraceEvent>"
+# The first record's tag: a writer other than the listener may give the element a prefix
+# (`<e2e:E2ETraceEvent xmlns:e2e=…>`); its records all carry the same one.
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]{0,63}:)?E2ETraceEvent[\s>]")
+_HEAD = 1 << 16  # how far into the file the first record's tag is looked for
 BLOCK = 1 << 20
 # Bytes XML 1.0 cannot carry as characters (C0 controls but tab, LF, CR) and references to them:
 # the listener writes both, and a parser that meets one gives up on the rest of the record.
@@ -96,21 +100,34 @@ def _stray(buf: bytes, base: int, start: int, end: int,
         stray(base + first, base + start + len(stretch.rstrip()), stretch)
 
 
+def _tags(stream: BinaryIO, block: int) -> tuple[bytes, bytes, bytes, bool]:
+    """(start tag, end tag, the bytes read, end of input) from the first record's tag."""
+    buf = b""
+    while True:
+        chunk = stream.read(block)
+        searched = max(0, len(buf) - 80)  # a tag straddling the last read
+        buf += chunk
+        found = _FIRST_TAG.search(buf, searched)
+        if found is not None or not chunk or len(buf) >= _HEAD:
+            break
+    prefix = found.group(1) or b"" if found is not None else b""
+    return b"<" + prefix + START[1:], b"</" + prefix + END[2:], buf, not chunk
+
+
 def _pieces(stream: BinaryIO, block: int,
             stray: Callable[[int, int, bytes], None]) -> Iterator[Fragment]:
-    buf = b""
+    start_tag, end_tag, buf, eof = _tags(stream, block)
     base = 0  # offset of buf[0] in the input
     pos = 0  # where the next record may start in buf
     end_scan = 0  # in buf: no END before this point after the current start
     start_scan = 0  # in buf: no second START before this point after the current start
-    eof = False
     while True:
-        start = buf.find(START, pos)
+        start = buf.find(start_tag, pos)
         if start < 0:
             if eof:
                 _stray(buf, base, pos, len(buf), stray)
                 return
-            keep = max(pos, len(buf) - len(START) + 1)
+            keep = max(pos, len(buf) - len(start_tag) + 1)
             _stray(buf, base, pos, keep, stray)
             buf, base, pos = buf[keep:], base + keep, 0
             end_scan = start_scan = 0
@@ -119,16 +136,16 @@ def _pieces(stream: BinaryIO, block: int,
             buf += chunk
             continue
         _stray(buf, base, pos, start, stray)
-        body = start + len(START)
-        end = buf.find(END, max(body, end_scan))
+        body = start + len(start_tag)
+        end = buf.find(end_tag, max(body, end_scan))
         limit = end if end >= 0 else len(buf)
-        following = buf.find(START, max(body, start_scan), limit)
+        following = buf.find(start_tag, max(body, start_scan), limit)
         if following >= 0:
             yield Fragment(base + start, buf[start:following], False)
             pos = end_scan = start_scan = following
             continue
         if end >= 0:
-            stop = end + len(END)
+            stop = end + len(end_tag)
             yield Fragment(base + start, buf[start:stop], True)
             pos = end_scan = start_scan = stop
             continue
@@ -137,8 +154,8 @@ def _pieces(stream: BinaryIO, block: int,
             return
         # The record goes on past the buffer: read more, remembering what was searched already.
         buf, base = buf[start:], base + start
-        end_scan = max(len(buf) - len(END) + 1, len(START))
-        start_scan = max(len(buf) - len(START) + 1, len(START))
+        end_scan = max(len(buf) - len(end_tag) + 1, len(start_tag))
+        start_scan = max(len(buf) - len(start_tag) + 1, len(start_tag))
         pos = 0
         chunk = stream.read(block)
         eof = not chunk
