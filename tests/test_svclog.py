@@ -279,6 +279,18 @@ def test_control_characters_are_dropped_never_fatal(references: bool) -> None:
     assert events[0].data == {"Via": "xy"}
 
 
+def test_references_to_surrogates_are_dropped_and_legal_characters_kept() -> None:
+    kept = "\ud6d8\ud7ff\ue000\ue09c\U0001f600"  # Hangul, private use, an emoji: legal XML
+    text = "".join(f"&#{ord(c)};" for c in kept) + "&#x1F600;"
+    dropped = "&#xDC00;&#xdfff;&#xD800;&#55296;&#56320;&#57343;&#xFFFE;&#65535;"
+    records = [Record(T0, "Information", 0x20001, text="x"),
+               Record(T0, "Information", 0x20001, text="x")]
+    data = write_svclog(records).replace(b">x<", f">a{dropped}{text}b<".encode(), 1)
+    events, damage = decode(data)
+    assert damage == [] and len(events) == 2
+    assert events[0].message == f"a{kept}\U0001f600b"
+
+
 # -- framing, damage, accounting --------------------------------------------------------------
 
 

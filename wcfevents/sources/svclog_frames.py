@@ -21,12 +21,15 @@ END = b"</E2ETraceEvent>"
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]{0,63}:)?E2ETraceEvent[\s>]")
 _HEAD = 1 << 16  # how far into the file the first record's tag is looked for
 BLOCK = 1 << 20
-# Bytes XML 1.0 cannot carry as characters (C0 controls but tab, LF, CR) and references to them:
-# the listener writes both, and a parser that meets one gives up on the rest of the record.
+# Bytes XML 1.0 cannot carry as characters (C0 controls but tab, LF, CR) and references to them
+# and to the other non-characters (surrogates U+D800–DFFF, U+FFFE, U+FFFF): the listener writes
+# both, a parser that meets one gives up on the rest of the record, and lxml hands a surrogate
+# out as bytes no text can be decoded from.
 _RAW_CONTROLS = bytes(c for c in range(32) if c not in (9, 10, 13))
 _CONTROL_REFS = re.compile(
-    rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[dD][89abAB][0-9a-fA-F]{2}|[fF]{3}[eEfF])"
-    rb"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5[5-7][0-9]{3}|6553[45]));"
+    rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])"
+    rb"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}"
+    rb"|573[0-3][0-9]|5734[0-3]|6553[45]));"
 )
 # Between records, what another tool may add without harming any record: a UTF-8 byte-order
 # mark (a file begun by an editor or another writer), an XML declaration, comments, whitespace.
