@@ -220,6 +220,23 @@ def test_exception_block_is_unescaped_once_with_inner_exceptions() -> None:
                            "InnerException"]
 
 
+def test_a_chain_of_inner_exceptions_too_deep_for_json_is_cut(tmp_path: Path) -> None:
+    chain = ExceptionInfo("System.Exception", "level 300", "", "")
+    for level in range(299, -1, -1):
+        chain = ExceptionInfo("System.Exception", f"level {level}", "", "", inner=chain)
+    path = tmp_path / "deep.svclog"
+    path.write_bytes(write_svclog([Record(T0, "Error", 131075, description="d", exception=chain),
+                                   Record(T0, "Information", 0x20001, description="next")]))
+    result = CliRunner().invoke(main, ["decode", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    block = json.loads(result.stdout.splitlines()[0])["data"]["Exception"]
+    levels = []
+    while block is not None:
+        levels.append(block["Message"])
+        block = block.get("InnerException")
+    assert levels == [f"level {n}" for n in range(33)]
+
+
 def test_text_that_looks_escaped_stays_outside_exception_blocks() -> None:
     """Only WCF's own extra level is undone: `&lt;` written by a user is text, kept as it is."""
     written = "literal &lt;tag&gt; &amp; more"
