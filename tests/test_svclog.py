@@ -3,6 +3,7 @@ goldens, framing in constant memory, damage and detection."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import re
@@ -481,3 +482,21 @@ def test_jq_reads_exceptions_as_a_developer_does() -> None:
     messages = [json.loads(line)["data"].get("Exception", {}).get("Message")
                 for line in result.stdout.splitlines()]
     assert "Division of 1 by 0 failed: a < b && b > 0 expected" in messages
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-16-le"])
+def test_a_log_re_saved_as_utf16_reads_as_the_original(tmp_path: Path, codec: str) -> None:
+    """PowerShell's Out-File and editors re-save a log as UTF-16; the records are the same."""
+    original = write_svclog(trace_log())
+    bom = {"utf-16": b"", "utf-16-be": codecs.BOM_UTF16_BE, "utf-16-le": b""}[codec]
+    path = tmp_path / "resaved.svclog"
+    path.write_bytes(bom + original.decode("utf-8").encode(codec))
+    assert detect(Input(str(path), path)) == "svclog"
+    expected = [e.to_dict() for e in decode(original)[0]]
+    stats = Stats()
+    got = [e.to_dict() for e in read([str(path)], stats=stats)]
+    assert [dict(e, source=None) for e in got] == [dict(e, source=None) for e in expected]
+    assert stats.complete
+    piped = CliRunner().invoke(main, ["decode", "-", "--input-format", "svclog", "--count"],
+                               input=path.read_bytes())
+    assert piped.exit_code == 0 and piped.stdout.strip() == str(len(expected))

@@ -151,6 +151,11 @@ def detect(source: Input) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if _SVCLOG_HEAD.match(stripped):
         return "svclog"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        from wcfevents.sources.svclog import utf8_head
+
+        if _SVCLOG_HEAD.match(utf8_head(head).lstrip()):
+            return "svclog"  # re-saved as UTF-16
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or stripped.startswith(b"<"):
         return "xml"
     if not head:
