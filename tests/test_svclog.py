@@ -194,6 +194,15 @@ def test_message_is_description_else_text_else_none() -> None:
     assert one(Record(T0, "Information", 1, source="A", text="")).message is None
 
 
+def test_trace_data_items_are_one_a_line() -> None:
+    """TraceSource.TraceData(type, id, a, b) writes one DataItem per object."""
+    data = write_svclog([Record(T0, "Information", 1, source="MyCompany.Orders", text="@")])
+    data = data.replace(b">@<", b"><TraceData><DataItem>first</DataItem><DataItem> a &amp; b "
+                                b"</DataItem><DataItem /></TraceData><")
+    events, damage = decode(data)
+    assert damage == [] and [e.message for e in events] == ["first\na & b"]
+
+
 def test_extended_data_leaves() -> None:
     event = one(Record(T0, "Information", 524333, description="x", app_domain="D",
                        identifier="id/Thing",

@@ -261,8 +261,10 @@ def to_event(root: Any, fragment: bytes, source: str) -> Event | None:
 
 
 def application_data(application: Any, fragment: bytes, event: Event) -> None:
-    """TraceRecord, MessageLogTraceRecord, or plain text as the message."""
-    for item in application.iter("{*}DataItem"):
+    """TraceRecord, MessageLogTraceRecord, or plain text as the message (TraceSource.TraceData
+    writes one DataItem per object: their texts one a line)."""
+    items = list(application.iter("{*}DataItem"))
+    for item in items:
         for record in item:
             name = local(record.tag)
             if name == "TraceRecord":
@@ -273,5 +275,6 @@ def application_data(application: Any, fragment: bytes, event: Event) -> None:
             if name == "MessageLogTraceRecord":
                 message_log(record, fragment, event)
                 return
-    text = "".join(application.itertext()).strip()
+    parts = items or [application]
+    text = "\n".join(t for t in ("".join(p.itertext()).strip() for p in parts) if t)
     event.message = text or None
