@@ -111,10 +111,13 @@ def walk(fd: int, file_size: int, hint: int = 0,
             offset = info.end
             index += 1
             continue
-        if _only_offsets_wrong(fd, info, file_size, hint):
-            yield WalkProblem(offset, 0, f"buffer {index}: {problem}; its records were read up "
-                              "to its end")
-            yield info
+        if _size_confirmed(fd, info, file_size, hint):
+            if info.compressed:  # nothing in it can be inflated: the walk goes on after it
+                yield WalkProblem(offset, info.size, f"buffer {index}: {problem}; skipped it")
+            else:
+                yield WalkProblem(offset, 0, f"buffer {index}: {problem}; its records were "
+                                  "read up to its end")
+                yield info
             offset = info.end
             index += 1
             continue
@@ -144,10 +147,10 @@ def _resynchronise(fd: int, file_size: int, offset: int, hint: int) -> int:
     return file_size
 
 
-def _only_offsets_wrong(fd: int, info: BufferInfo, file_size: int, hint: int) -> bool:
-    """Whether a buffer rejected for record offsets past its end is otherwise sound: its size
-    possible and confirmed by a buffer header (or the end of the file) right after it."""
-    if info.compressed or not BUFFER_HEADER_SIZE <= info.size <= MAX_BUFFER:
+def _size_confirmed(fd: int, info: BufferInfo, file_size: int, hint: int) -> bool:
+    """Whether a buffer rejected for its record offsets or inflated size still has a size that
+    is possible and confirmed by a buffer header (or the end of the file) right after it."""
+    if not BUFFER_HEADER_SIZE <= info.size <= MAX_BUFFER:
         return False
     return info.end == file_size or (info.end < file_size
                                      and _looks_like_buffer(fd, info.end, file_size, hint))
