@@ -187,6 +187,20 @@ def test_user_source_never_borrows_a_catalog_name(identifier: str, symbol: str) 
 # -- message, data, extra ---------------------------------------------------------------------
 
 
+def test_wcf_only_keeps_wcf_trace_sources_not_a_users_own() -> None:
+    records = [Record(T0, "Information", 0x20001, source="System.ServiceModel", description="a"),
+               Record(T0, "Information", 0, source="System.ServiceModel.MessageLogging",
+                      message=MessageLog(source="TransportSend", body="<x/>")),
+               Record(T0, "Information", 0x20001, source="MyCompany.Orders", description="b")]
+    result = CliRunner().invoke(main, ["decode", "-", "--wcf-only", "--format", "json",
+                                       "--fields", "provider", "--stats"],
+                                input=write_svclog(records))
+    assert result.exit_code == 0
+    assert [json.loads(line)["provider"] for line in result.stdout.splitlines()] == [
+        "System.ServiceModel", "System.ServiceModel.MessageLogging"]
+    assert "3 records read, 2 matched, 1 filtered out" in result.stderr
+
+
 def test_message_is_description_else_text_else_none() -> None:
     assert one(Record(T0, "Information", 1, source="A", description="told")).message == "told"
     assert one(Record(T0, "Information", 1, source="A", text=" plain & <text> ")).message == (
