@@ -308,7 +308,58 @@ def _progress(events: Any, stats: Any, every: int) -> Any:
             yield event
 
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "parquet")
+
+
+def dataset_options(func: F) -> F:
+    """`decode --format parquet -o DIR`: a Parquet dataset, optionally decoded by a Dask cluster."""
+    for option in reversed([
+        click.option("--output", "-o", metavar="DIR",
+                     help="Directory of the Parquet dataset (--format parquet)."),
+        click.option("--partition-by", type=click.Choice(["date", "computer", "provider"]),
+                     help="Hive-style subdirectories (date=2024-05-01/…) for --format parquet."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="Decode on a Dask cluster (tcp://host:8786, or local) into -o DIR."),
+    ]):
+        func = option(func)
+    return func
+
+
+def write_dataset(run: Run, directory: str | None, partition_by: str | None,
+                  scheduler: str | None, jobs: int | None, limit: int | None,
+                  fields: str | None) -> None:
+    """The Parquet branch of `decode` (see wcfevents.output.parquet and wcfevents.dask)."""
+    if directory is None:
+        fail("--format parquet needs -o DIR (the dataset's directory)")
+    if fields:
+        fail("--fields does not apply to --format parquet (every column is written)")
+    if scheduler and limit is not None:
+        fail("--limit does not apply with --scheduler")
+    from wcfevents.output import parquet
+
+    try:
+        parquet.require()
+        parquet.prepare(directory)
+        if scheduler:
+            from wcfevents.dask import Options, write_parquet
+
+            options = run.options
+            write_parquet(run.paths, directory, scheduler=scheduler, partition_by=partition_by,
+                          options=Options(run.filters, options["engine"],
+                                          options["input_format"], options["strict"]),
+                          stats=run.stats, on_damage=run.warn, on_unreadable=run.unreadable)
+        else:
+            with parquet.DatasetWriter(directory, partition_by) as writer:
+                if limit is None:
+                    for block in run.encoded(parquet.encode, jobs):
+                        writer.write_table(parquet.decode_ipc(block))
+                else:
+                    from itertools import islice
+
+                    writer.write(islice(run.events(), limit))
+        parquet.finish(directory)
+    except (ImportError, RuntimeError, OSError, ValueError) as exc:
+        fail(str(exc))
 
 
 @main.command()
@@ -316,7 +367,9 @@ FORMATS = ("table", "json", "csv")
                 type=click.Path(allow_dash=True))
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="table (default on a terminal), json (JSON Lines, default otherwise), csv.")
+              help="table (default on a terminal), json (JSON Lines, default otherwise), csv, "
+                   "parquet (-o DIR).")
+@dataset_options
 @click.option("--fields", metavar="KEYS", help="Comma-separated columns/keys to print.")
 @click.option("--limit", type=click.IntRange(min=0), help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
@@ -327,6 +380,7 @@ FORMATS = ("table", "json", "csv")
 @no_color_option
 def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
            count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
+           output: str | None, partition_by: str | None, scheduler: str | None,
            **options: Any) -> None:
     """Decode .evtx files and XML exports into a table, JSON Lines or CSV.
 
@@ -338,6 +392,7 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
       wcfevents decode trace.evtx --keyword ActivationServices
       wcfevents decode trace.evtx --level warning+ --since 2h --format json | jq .message
       wcfevents decode traces/ --id 4001-4035,214 --format csv > wcf.csv
+      wcfevents decode traces/ --format parquet -o wcf/ --partition-by date
     """
     from itertools import islice
 
@@ -351,6 +406,12 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
                 f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}",
                 param_hint="--fields")
     run = Run(paths, options)
+    if (fmt == "parquet" or output or partition_by or scheduler) and not count_only:
+        if fmt not in (None, "parquet"):
+            fail("-o, --partition-by and --scheduler apply to --format parquet")
+        write_dataset(run, output, partition_by, scheduler, jobs, limit, fields)
+        run.finish(always=show_stats)
+        return
     fmt = "count" if count_only else choose_format(fmt, ("table", "json"))
     if limit is None and fmt in ("json", "csv", "count"):
         # Whole-file output: large .evtx files are decoded on every core, in order.

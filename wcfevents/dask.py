@@ -112,8 +112,8 @@ def _bytes(blocksize: int | str) -> int:
     return int(parse_bytes(blocksize))
 
 
-def events_of(part: Part, options: Options, stats: Stats,
-              errors: list[str]) -> Iterator[Event]:
+def events_of(part: Part, options: Options, stats: Stats, errors: list[str],
+              on_damage: Callable[[Damage], None] | None = None) -> Iterator[Event]:
     """The part's matching events; damage goes to `stats`, a failure to read into `errors`."""
     from wcfevents.sources import Input
 
@@ -126,7 +126,7 @@ def events_of(part: Part, options: Options, stats: Stats,
     yield from read_inputs(
         [Input(part.name, Path(part.path))], options.filters, engine=options.engine,
         input_format=options.input_format, strict=options.strict, stats=stats,
-        on_damage=_log_damage, on_unreadable=lambda e: errors.append(str(e)), reader=reader,
+        on_damage=on_damage, on_unreadable=lambda e: errors.append(str(e)), reader=reader,
     )
 
 
@@ -141,13 +141,14 @@ def frame_of(part: Part, options: Options) -> tuple[Any, Outcome]:
     from wcfevents.output import parquet
 
     stats, errors = Stats(), []
-    table = parquet.to_table(events_of(part, options, stats, errors))
+    table = parquet.to_table(events_of(part, options, stats, errors, _log_damage))
     return table.to_pandas(types_mapper=pd.ArrowDtype), Outcome(part, stats, errors)
 
 
 def write_part(part: Part, index: int, options: Options, directory: str,
                partition_by: str | None) -> Outcome:
-    """Decode one part straight into Parquet files `part-<index>-*.parquet` (runs on a worker)."""
+    """Decode one part straight into Parquet files `part-<index>-*.parquet` (runs on a worker;
+    the client reports the damage, in input order)."""
     from wcfevents.output.parquet import DatasetWriter
 
     stats, errors = Stats(), []

@@ -222,15 +222,20 @@ class _File:
             self.flush()
         return self.rows
 
-    def flush(self) -> None:
-        if self.rows:
-            whole = pa.concat_tables(self.pending)
-            for start in range(0, whole.num_rows, self.row_group_rows):
-                self.writer.write_table(whole.slice(start, self.row_group_rows))
-            self.pending, self.rows = [], 0
+    def flush(self, final: bool = False) -> None:
+        """Write whole row groups; the rest waits for more rows unless this is the end."""
+        if not self.rows:
+            return
+        whole = pa.concat_tables(self.pending)
+        size = self.row_group_rows
+        full = whole.num_rows if final else whole.num_rows - whole.num_rows % size
+        for start in range(0, full, size):
+            self.writer.write_table(whole.slice(start, min(size, full - start)))
+        rest = whole.slice(full)
+        self.pending, self.rows = ([rest] if rest.num_rows else []), rest.num_rows
 
     def close(self) -> None:
-        self.flush()
+        self.flush(final=True)
         self.writer.close()
         os.replace(self.temporary, self.path)  # a reader never sees a file without its footer
 
@@ -315,3 +320,20 @@ def _batches(events: Iterable[Event], size: int) -> Iterator[Any]:
     iterator = iter(events)
     while chunk := list(islice(iterator, size)):
         yield to_table(chunk)
+
+
+def prepare(directory: str | Path) -> None:
+    """Create the dataset's directory; refuse one that holds anything (no mixing of runs)."""
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{directory}: exists and is not a directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise ValueError(f"{directory}: not empty; give a new or empty directory")
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def finish(directory: str | Path) -> None:
+    """A dataset with no matching record still has one file, so readers see the schema."""
+    path = Path(directory)
+    if not any(path.rglob("*.parquet")):
+        pq.write_table(schema().empty_table(), path / "part-00000.parquet")
