@@ -9,10 +9,9 @@ that cannot be read at all gives an empty partition and is counted as unreadable
 Paths are opened by the workers: with a remote cluster they must name the same files on every
 worker and on the client (a shared filesystem), as for any Dask reader.
 
-    >>> import dask, wcfevents.dask
+    >>> import wcfevents.dask
     >>> frame = wcfevents.dask.read("traces/**/*.evtx", levels=["warning+"])
-    >>> per_computer, stats = dask.compute(frame.groupby("computer").size(),
-    ...                                    wcfevents.dask.stats(frame))
+    >>> per_computer, stats = wcfevents.dask.compute(frame.groupby("computer").size())
     >>> stats.lost, [str(d) for d in stats.damage]
 """
 
@@ -238,6 +237,19 @@ def stats(collection: Any) -> Any:
                   key=lambda k: int(k.rsplit("-", 1)[1]))
     outcomes = [dask.delayed(operator.getitem, pure=True)(Delayed(key, graph), 1) for key in keys]
     return dask.delayed(merge, pure=True)(outcomes)
+
+
+def compute(collection: Any, **kwargs: Any) -> tuple[Any, Stats]:
+    """`(result, stats)`: the collection computed together with its accounting, in one pass
+    (dask warns that such a mix of expression and delayed graphs is materialized; that is
+    what is wanted here, so the warning is silenced)."""
+    import warnings
+
+    import dask
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Computing mixed collections", UserWarning)
+        return dask.compute(collection, stats(collection), **kwargs)  # type: ignore[return-value]
 
 
 def write_parquet(paths: Iterable[str], directory: str, *, scheduler: str,
