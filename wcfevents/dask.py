@@ -213,6 +213,8 @@ def read(paths_or_glob: str | Iterable[str], *, blocksize: int | str = DEFAULT_B
 
     if filters is None:
         filters = make_filters(**selection)
+    elif selection:
+        raise TypeError("give either filters= or selection keywords, not both")
     options = Options(filters, engine, input_format, strict)
     parts = plan(paths_or_glob, options, blocksize)
     token = tokenize(parts, options)
