@@ -26,16 +26,14 @@ def iso(nanoseconds: int | None) -> str | None:
 
 
 def as_json(row: dict[str, Any]) -> dict[str, Any]:
-    """One row (timestamp as integer nanoseconds) as the JSON object: `untyped` wins; task and
-    opcode that read as a number were numbers; data/extra are JSON text."""
+    """One row (timestamp as integer nanoseconds) as the JSON object: `untyped` wins; data and
+    extra are JSON text."""
     untyped = json.loads(row["untyped"]) if row["untyped"] is not None else {}
     record: dict[str, Any] = {}
     for key in EVENT_KEYS:
         value = row[key]
         if key == "timestamp":
             value = iso(value)
-        elif key in ("task", "opcode") and value is not None and value.lstrip("-").isdigit():
-            value = int(value)
         elif key in ("data", "extra"):
             value = json.loads(value)
         elif key == "keywords":

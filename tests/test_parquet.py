@@ -16,7 +16,7 @@ from dataset_rows import canonical, duckdb_rows, pyarrow_rows
 
 from wcfevents.cli import main
 from wcfevents.model import Event
-from wcfevents.pipeline import read
+from wcfevents.pipeline import TRACE_SUFFIXES, read
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -25,7 +25,7 @@ from wcfevents.output import parquet  # noqa: E402  (needs pyarrow)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-TRACES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".evtx", ".xml"))
+TRACES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in TRACE_SUFFIXES)
 
 
 def invoke(*args: str) -> Any:

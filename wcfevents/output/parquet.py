@@ -8,10 +8,9 @@ them to one file per partition directory, flushing a row group whenever a partit
 
 Every value of `decode --format json` is kept exactly (the README documents the schema):
 timestamps are 100 ns exact (parsed from the 7-digit text with integers, never via float or
-datetime); `data` and `extra` are the same JSON bytes JSON Lines writes; `task` and `opcode`
-(a name, or the number when the catalog has no name) are text. What a typed column cannot hold —
-a time outside 1677-2262 (64-bit nanoseconds) or not a time at all, an integer beyond 64 bits
-signed, a task name that reads like a number — is null there and kept in the `untyped` column.
+datetime); `data` and `extra` are the same JSON bytes JSON Lines writes. What a typed column
+cannot hold — a time outside 1677-2262 (64-bit nanoseconds) or not a time at all, an integer
+beyond 64 bits signed — is null there and kept in the `untyped` column.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the hive name for a null key, k
 INT_KEYS = ("record_id", "event_id", "version", "level_value", "process_id", "thread_id")
 TEXT_KEYS = ("provider", "provider_guid", "symbol", "level", "keywords_mask", "channel",
              "computer", "activity_id", "related_activity_id", "message", "source")
-NUMBER_TEXT_KEYS = ("task", "opcode")  # a name or a number in JSON; always text here
+NUMBER_TEXT_KEYS = ("task", "opcode")  # the name, or the number as text when unnamed
 JSON_KEYS = ("data", "extra")
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1
 _DAY_NS = 86_400 * 1_000_000_000
@@ -111,18 +110,8 @@ def to_table(events: Iterable[Event]) -> Any:
     for key in INT_KEYS:
         arrays[key] = _ints([getattr(e, key) for e in events], key, keep)
     arrays["timestamp"] = _timestamps([e.timestamp for e in events], keep)
-    for key, names, numbers in (("task", "task", "task_id"), ("opcode", "opcode", "opcode_id")):
-        values = [getattr(e, names) for e in events]
-        for row, value in enumerate(values):
-            if value is None:
-                value = getattr(events[row], numbers)
-            if isinstance(value, str):
-                if value.strip().lstrip("-").isdigit():
-                    keep(row, key, value)  # a name that reads as a number: say it was text
-            elif value is not None:
-                value = str(value)
-            values[row] = value
-        arrays[key] = pa.array(values, pa.string())
+    for key in NUMBER_TEXT_KEYS:
+        arrays[key] = pa.array([_name_or_number(e, key) for e in events], pa.string())
     arrays["keywords"] = pa.array([e.keywords for e in events], target.field("keywords").type)
     masks: dict[int | None, str | None] = {}
     arrays["keywords_mask"] = pa.array(
@@ -136,6 +125,15 @@ def to_table(events: Iterable[Event]) -> Any:
     arrays["extra"] = pa.array([dumps(e.extra) for e in events], pa.string())
     arrays["untyped"] = pa.array([None if u is None else dumps(u) for u in untyped], pa.string())
     return pa.Table.from_arrays([arrays[f.name] for f in target], schema=target)
+
+
+def _name_or_number(event: Event, key: str) -> str | None:
+    """The task or opcode as JSON gives it: the name, or the number as text."""
+    name = getattr(event, key)
+    if name is not None:
+        return str(name)
+    number = getattr(event, key + "_id")
+    return None if number is None else str(number)
 
 
 def _ints(values: list[Any], key: str, keep: Any) -> Any:
