@@ -1,7 +1,7 @@
 """Many traces: 16 .evtx files decoded into Parquet on a 2-worker Dask LocalCluster against one
 process, Parquet writing against JSON Lines writing, and peak RSS per worker — all in one run.
 
-    python benchmarks/bench_dask.py --quick     # 16 × 5k records, 2 runs (< 60 s once generated)
+    python benchmarks/bench_dask.py --quick     # 16 × 5k records, 1 run (< 60 s once generated)
     python benchmarks/bench_dask.py             # 16 × 50k records, 3 runs
 
 Figures are the fastest of the runs (other load on the machine only ever slows a run down);
@@ -92,7 +92,7 @@ def in_process_writing(folder: Path) -> tuple[float, float, int]:
 def measure(quick: bool) -> list[dict[str, Any]]:
     from distributed import LocalCluster
 
-    records, repeats = (5_000, 2) if quick else (50_000, 3)
+    records, repeats = (5_000, 1) if quick else (50_000, 3)
     folder = inputs(records)
     total = TRACES * records
     scratch = Path(tempfile.mkdtemp(prefix="wcfevents-bench-"))
