@@ -105,8 +105,8 @@ def complete_names(kind: str) -> Callable[..., list[Any]]:
 @click.version_option(__version__, "-V", "--version", prog_name="wcfevents")
 def main() -> None:
     """Decode and explain WCF and Workflow ETW traces (provider
-    Microsoft-Windows-Application Server-Applications) from .evtx files and XML exports, and
-    WCF's own .svclog trace and message logs.
+    Microsoft-Windows-Application Server-Applications) from .evtx and .etl files and XML
+    exports, and WCF's own .svclog trace and message logs.
 
     \b
     Examples:
@@ -271,7 +271,8 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--engine", type=click.Choice(["auto", "rust", "python"]), default="auto",
                      show_default=True, help=".evtx engine: the Rust evtx package or python-evtx."),
         click.option("--input-format", type=click.Choice(
-            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog"]), default="auto",
+            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog", "etl"]),
+            default="auto",
             show_default=True, help="Input format; auto detects it from the content."),
         click.option("--strict", is_flag=True,
                      help="Drop .evtx chunks whose checksum fails instead of decoding them."),
@@ -349,6 +350,10 @@ class Run:
                 f"{s.lost} lost")
         if s.unknown_loss:
             line += f" (+ {s.unknown_loss} damaged parts of unknown size)"
+        if s.skipped:
+            line += f"; {s.skipped} records of other kinds skipped"
+        if s.session_lost:
+            line += f"; {s.session_lost} events lost by the trace session before writing"
         if s.unreadable:
             line += f"; {s.unreadable} of {s.inputs} inputs unreadable"
         return line
@@ -471,7 +476,7 @@ def table_layout(paths: tuple[str, ...], fields: list[str] | None, no_color: boo
               help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes for large .evtx files (default: one per core).")
+              help="Worker processes for large .evtx and .etl files (default: one per core).")
 @click.option("--stats", "show_stats", is_flag=True,
               help="Always print the record accounting on stderr.")
 @no_color_option
@@ -479,10 +484,11 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
            count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
            output: str | None, partition_by: str | None, scheduler: str | None,
            **options: Any) -> None:
-    """Decode .evtx files, XML exports and .svclog files into a table, JSON Lines or CSV.
+    """Decode .evtx and .etl files, XML exports and .svclog files into a table, JSON Lines or
+    CSV.
 
-    Inputs are files, directories (their .evtx, .xml, .svclog and .e2e files) or - for stdin;
-    the format is detected from the content. Several inputs are merged in time order.
+    Inputs are files, directories (their .evtx, .etl, .xml, .svclog and .e2e files) or - for
+    stdin; the format is detected from the content. Several inputs are merged in time order.
     Different options AND, repeated values OR.
 
     \b

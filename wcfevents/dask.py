@@ -67,6 +67,7 @@ class Outcome:
     part: Part
     stats: Stats
     errors: list[str] = field(default_factory=list)
+    reports: list[Any] = field(default_factory=list)  # the Damage and Notice warnings, in order
 
 
 def paths_of(paths_or_glob: str | Iterable[str]) -> list[str]:
@@ -112,7 +113,7 @@ def _bytes(blocksize: int | str) -> int:
 
 
 def events_of(part: Part, options: Options, stats: Stats, errors: list[str],
-              on_damage: Callable[[Damage], None] | None = None) -> Iterator[Event]:
+              on_damage: Callable[[Any], None] | None = None) -> Iterator[Event]:
     """The part's matching events; damage goes to `stats`, a failure to read into `errors`."""
     from wcfevents.sources import Input
 
@@ -129,8 +130,12 @@ def events_of(part: Part, options: Options, stats: Stats, errors: list[str],
     )
 
 
-def _log_damage(damage: Damage) -> None:
-    log.warning("%s", damage)
+def _logged(reports: list[Any]) -> Callable[[Any], None]:
+    def report(item: Any) -> None:
+        reports.append(item)
+        log.warning("%s", item)
+
+    return report
 
 
 def frame_of(part: Part, options: Options) -> tuple[Any, Outcome]:
@@ -139,9 +144,9 @@ def frame_of(part: Part, options: Options) -> tuple[Any, Outcome]:
 
     from wcfevents.output import parquet
 
-    stats, errors = Stats(), []
-    table = parquet.to_table(events_of(part, options, stats, errors, _log_damage))
-    return table.to_pandas(types_mapper=pd.ArrowDtype), Outcome(part, stats, errors)
+    stats, errors, reports = Stats(), [], []
+    table = parquet.to_table(events_of(part, options, stats, errors, _logged(reports)))
+    return table.to_pandas(types_mapper=pd.ArrowDtype), Outcome(part, stats, errors, reports)
 
 
 def write_part(part: Part, index: int, options: Options, directory: str,
@@ -150,10 +155,10 @@ def write_part(part: Part, index: int, options: Options, directory: str,
     the client reports the damage, in input order)."""
     from wcfevents.output.parquet import DatasetWriter
 
-    stats, errors = Stats(), []
+    stats, errors, reports = Stats(), [], []
     with DatasetWriter(directory, partition_by, prefix=f"part-{index:05d}") as writer:
-        writer.write(events_of(part, options, stats, errors))
-    return Outcome(part, stats, errors)
+        writer.write(events_of(part, options, stats, errors, reports.append))
+    return Outcome(part, stats, errors, reports)
 
 
 def merge(outcomes: Iterable[Outcome]) -> Stats:
@@ -170,6 +175,7 @@ def merge(outcomes: Iterable[Outcome]) -> Stats:
             seen[name] = True
             total.unreadable += 1
         total.add_counts(outcome.stats)
+        total.session_lost += outcome.stats.session_lost
         for damage in outcome.stats.damage:
             total.add_damage(damage)
     return total
@@ -286,9 +292,9 @@ def write_parquet(paths: Iterable[str], directory: str, *, scheduler: str,
                 except Exception as exc:  # a worker died or the task failed: the part is lost
                     outcome = Outcome(part, Stats(), [f"{part.name}: {type(exc).__name__}: {exc}"])
                 outcomes.append(outcome)
-                for damage in outcome.stats.damage:
+                for item in outcome.reports:
                     if on_damage:
-                        on_damage(damage)
+                        on_damage(item)
                 if outcome.errors and part.name not in failed:
                     failed.add(part.name)  # one line per unreadable input, as in one process
                     if on_unreadable:
@@ -298,7 +304,7 @@ def write_parquet(paths: Iterable[str], directory: str, *, scheduler: str,
             cluster.close()
     total = merge(outcomes)
     for key in ("inputs", "unreadable", "read", "matched", "filtered", "lost", "damaged",
-                "unknown_loss"):
+                "unknown_loss", "skipped", "session_lost"):
         setattr(stats, key, getattr(stats, key) + getattr(total, key))
     stats.damage.extend(total.damage)
 
