@@ -190,9 +190,10 @@ class ActivityTracker:
                 activity.own_error = (stamp, text)
         elif event.level_value == 3:
             activity.warnings += 1
-        told = describe(event)
-        if told is not None and told[0] < activity.described_by_rank:
-            activity.described_by_rank, activity.description = told
+        if activity.described_by_rank > 0:  # 0 is the best description there is
+            told = describe(event)
+            if told is not None and told[0] < activity.described_by_rank:
+                activity.described_by_rank, activity.description = told
         if event.opcode == START_SUBTYPE and activity.name is None:
             name = event.data.get("ActivityName")
             if isinstance(name, str) and name:
