@@ -333,3 +333,51 @@ def test_trailing_strings_read_at_once_equal_field_by_field(texts: list[str], cu
     fields = payload.plan([(n, "win:UnicodeString") for n in names])
     one_by_one = payload.Plan(tuple((n, payload.read_unicode) for n in names), ())
     assert payload.decode(fields, data, 8) == payload.decode(one_by_one, data, 8)
+
+
+@pytest.mark.parametrize("which", [0, -1])
+def test_record_offsets_past_the_buffer_end_cost_no_record(tmp_path: Path, which: int) -> None:
+    clean = tmp_path / "clean.etl"
+    summary = write_etl(clean, scenarios.service_call(seed=3, count=3),
+                        EtlOptions(buffer_size=8192))
+    whole, _, _ = decode(clean)
+    data = bytearray(clean.read_bytes())
+    at = summary.buffer_offsets[which]
+    size = struct.unpack_from("<I", data, at)[0]
+    struct.pack_into("<I", data, at + 4, size + 504)  # SavedOffset
+    struct.pack_into("<I", data, at + 0x30, size + 504)  # Offset
+    path = tmp_path / "offsets.etl"
+    path.write_bytes(bytes(data))
+    records, stats, reports = decode(path)
+    assert [comparable(r, {"source"}) for r in records] == [
+        comparable(r, {"source"}) for r in whole]
+    assert stats.damaged == 1 and stats.lost == 0 and stats.unknown_loss == 0
+    assert [(r.offset, r.lost) for r in reports] == [(at, 0)]
+    result = invoke("decode", str(path), "--count")
+    assert result.exit_code == 1 and "past the buffer's end" in result.stderr
+
+
+def test_a_compressed_buffer_with_an_impossible_size_costs_that_buffer_only(
+        tmp_path: Path) -> None:
+    clean = tmp_path / "clean.etl"
+    summary = write_etl(clean, scenarios.service_call(seed=3, count=3),
+                        EtlOptions(buffer_size=8192, compressed=True))
+    assert len(summary.buffer_offsets) >= 3
+    whole, _, _ = decode(clean)
+    data = bytearray(clean.read_bytes())
+    at = summary.buffer_offsets[1]
+    struct.pack_into("<I", data, at + 4, 100_000_000)  # SavedOffset: the inflated size
+    path = tmp_path / "inflated.etl"
+    path.write_bytes(bytes(data))
+    records, stats, reports = decode(path)
+    kept = [comparable(r, {"source"}) for r in whole]
+    assert 0 < len(records) < len(whole)
+    assert all(comparable(r, {"source"}) in kept for r in records)
+    assert [r.offset for r in reports] == [at] and "skipped it" in reports[0].detail
+    assert stats.unknown_loss == 1
+    # Only buffer 1's events are missing: the buffers after it are read.
+    alone = tmp_path / "without.etl"
+    end = summary.buffer_offsets[2]
+    alone.write_bytes(bytes(data[:at]) + bytes(data[end:]))
+    assert [comparable(r, {"source"}) for r in decode(alone)[0]] == [
+        comparable(r, {"source"}) for r in records]

@@ -259,7 +259,8 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--provider", "providers", multiple=True, metavar="NAME|GUID",
                      help="Provider name or GUID."),
         click.option("--wcf-only", is_flag=True,
-                     help="Only Microsoft-Windows-Application Server-Applications events."),
+                     help="Only WCF's own events: Microsoft-Windows-Application "
+                          "Server-Applications, and WCF/WF trace sources of .svclog files."),
         click.option("--since", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         click.option("--until", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         *([click.option("--activity", "activities", multiple=True, metavar="GUID",

@@ -33,7 +33,8 @@ TRACE_SUFFIXES = (".evtx", ".xml", ".svclog", ".e2e", ".etl")
 # XmlWriterTraceListener output: <E2ETraceEvent> fragments with no root (a declaration or a
 # comment before them is allowed, for files someone edited).
 _SVCLOG_HEAD = re.compile(
-    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<E2ETraceEvent[\s>]", re.S)
+    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:[A-Za-z_][\w.\-]{0,63}:)?E2ETraceEvent[\s>]",
+    re.S)
 
 
 @dataclass
@@ -150,6 +151,11 @@ def detect(source: Input) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if _SVCLOG_HEAD.match(stripped):
         return "svclog"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        from wcfevents.sources.svclog import utf8_head
+
+        if _SVCLOG_HEAD.match(utf8_head(head).lstrip()):
+            return "svclog"  # re-saved as UTF-16
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or stripped.startswith(b"<"):
         return "xml"
     if not head:

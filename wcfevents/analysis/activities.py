@@ -65,7 +65,10 @@ class Activity:
     def duration_ms(self) -> float | None:
         if self.first is None or self.last is None:
             return None
-        return round((iso_to_filetime(self.last) - iso_to_filetime(self.first)) / 10_000, 4)
+        try:
+            return round((iso_to_filetime(self.last) - iso_to_filetime(self.first)) / 10_000, 4)
+        except ValueError:  # a record's time as written was not a time (kept as it is)
+            return None
 
     @property
     def failed(self) -> bool:

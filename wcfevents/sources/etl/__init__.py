@@ -177,11 +177,12 @@ class EtlReader:
         """Damage the walk found, a file shorter than its header says, the session's losses."""
         header = layout.header
         for problem in layout.problems:
-            report(Damage(name, problem.offset, problem.detail, None))
+            report(Damage(name, problem.offset, problem.detail, None if problem.size else 0))
         found = len(layout.buffers)
         cut = any("cut short" in p.detail for p in layout.problems)
         # Each damaged stretch the walk skipped stands for at least one buffer.
-        if header.buffers_written > found + len(layout.problems) and not cut:
+        skipped = sum(1 for p in layout.problems if p.size)
+        if header.buffers_written > found + skipped and not cut:
             report(Damage(name, layout.size, f"the header counts {header.buffers_written} "
                           f"buffers, the file holds {found} (cut short?)", None))
         flagged_events = sum(1 for b in layout.buffers if b.flags & FLAG_EVENTS_LOST)

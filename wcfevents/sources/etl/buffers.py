@@ -75,7 +75,8 @@ def plausible(info: BufferInfo, limit: int) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class WalkProblem:
-    """Bytes the walk could not take as buffers: damage at `offset`, `size` bytes long."""
+    """Bytes the walk could not take as buffers: damage at `offset`, `size` bytes long (0: a
+    buffer whose header is inconsistent but whose records were read all the same)."""
 
     offset: int
     size: int
@@ -110,6 +111,16 @@ def walk(fd: int, file_size: int, hint: int = 0,
             offset = info.end
             index += 1
             continue
+        if _size_confirmed(fd, info, file_size, hint):
+            if info.compressed:  # nothing in it can be inflated: the walk goes on after it
+                yield WalkProblem(offset, info.size, f"buffer {index}: {problem}; skipped it")
+            else:
+                yield WalkProblem(offset, 0, f"buffer {index}: {problem}; its records were "
+                                  "read up to its end")
+                yield info
+            offset = info.end
+            index += 1
+            continue
         resume = _resynchronise(fd, file_size, offset, hint)
         yield WalkProblem(offset, resume - offset, f"buffer {index}: {problem}; skipped "
                           f"{resume - offset} bytes to the next buffer header")
@@ -134,6 +145,15 @@ def _resynchronise(fd: int, file_size: int, offset: int, hint: int) -> int:
                 return position + delta
         position += window
     return file_size
+
+
+def _size_confirmed(fd: int, info: BufferInfo, file_size: int, hint: int) -> bool:
+    """Whether a buffer rejected for its record offsets or inflated size still has a size that
+    is possible and confirmed by a buffer header (or the end of the file) right after it."""
+    if not BUFFER_HEADER_SIZE <= info.size <= MAX_BUFFER:
+        return False
+    return info.end == file_size or (info.end < file_size
+                                     and _looks_like_buffer(fd, info.end, file_size, hint))
 
 
 def _looks_like_buffer(fd: int, offset: int, file_size: int, hint: int) -> bool:
