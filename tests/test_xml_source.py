@@ -129,9 +129,9 @@ def sample_events() -> list[Event]:
         provider_guid="fc65ddd8-d6ef-4962-83d5-6e5cfe9ce148", event_id=104, version=0,
         level_value=4, task_id=104, opcode_id=0, keywords_mask=0x8000000000000000,
         channel="System", computer="WEB01.contoso.local", process_id=1200, thread_id=1300,
-        data={"LogFileCleared": {"SubjectUserName": "admin", "Channel": "Application",
-                                 "Nested": {"Inner": "x"}}},
-        extra={"qualifiers": 16384},
+        data={"SubjectUserName": "admin", "Channel": "Application", "Empty": "",
+              "Blank": "  ", "Nested": {"Inner": "x"}},
+        extra={"qualifiers": 16384, "UserDataElement": "LogFileCleared"},
     )
     binary = Event(
         record_id=91, timestamp=_tick(8), provider="Contoso-Legacy",

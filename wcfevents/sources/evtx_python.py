@@ -67,15 +67,17 @@ class PythonEvtxReader:
                 raise InputError(f"{source.name}: not an .evtx file (no ElfFile signature)")
             renderer = PythonRenderer(source.name)
             for work in chunk_works(fh, plan, self.strict):
-                failed: list[RecordSlot] = []
+                second: dict[int, Any] | None = None
                 for slot in work.slots:
                     event = renderer.render(work, slot)
                     if event is None:
-                        failed.append(slot)
+                        if second is None:
+                            second = second_opinion(fh, source.name, work)
+                        event = second.get(slot.offset)
+                    if event is None:
+                        work.failed.append(slot.offset)
                     else:
                         yield finish(event, work, slot)
-                if failed:
-                    yield from second_opinion(fh, source.name, work, failed)
                 damage = work.damage(source.name)
                 if damage is not None:
                     report(damage)
@@ -84,19 +86,14 @@ class PythonEvtxReader:
                 report(tail)
 
 
-def second_opinion(fh: Any, name: str, work: ChunkWork, slots: list[RecordSlot]) -> Iterator[Any]:
-    """Records python-evtx could not render, from the Rust parser (when it is installed)."""
+def second_opinion(fh: Any, name: str, work: ChunkWork) -> dict[int, Any]:
+    """The chunk's records as the Rust parser renders them (slot offset → Event), for those
+    python-evtx cannot render; {} when the evtx package is not installed."""
     try:
         from wcfevents.sources.evtx_rust import rust_chunk_events
     except ImportError:
-        rust_chunk_events = None  # type: ignore[assignment]
-    rendered = rust_chunk_events(fh, name, work, slots) if rust_chunk_events else {}
-    for slot in slots:
-        event = rendered.get(slot.offset)
-        if event is None:
-            work.failed.append(slot.offset)
-        else:
-            yield finish(event, work, slot)
+        return {}
+    return rust_chunk_events(fh, name, work, work.slots)
 
 
 class PythonRenderer:
