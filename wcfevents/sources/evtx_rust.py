@@ -321,6 +321,9 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
     execution = _attrs(get("Execution"))
     event_id_node = get("EventID")
     extra: dict[str, Any] = {}
+    source_name = provider.get("EventSourceName")
+    if source_name:
+        extra["EventSourceName"] = source_name
     qualifiers = _attrs(event_id_node).get("Qualifiers")
     if qualifiers not in (None, ""):
         extra["qualifiers"] = parse_int(qualifiers)
