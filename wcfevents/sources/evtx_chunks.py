@@ -230,8 +230,8 @@ def _walk_values(chunk: bytes, pos: int, end: int, times: list[int], empties: li
             _walk_values(chunk, offset, offset + size, times, empties, depth + 1)
         elif kind == NULL_TYPE:
             empties.append(True)
-        elif kind == STRING_TYPE and size == 0:
-            empties.append(False)
+        elif kind == STRING_TYPE and not chunk[offset:offset + size].strip(b"\0"):
+            empties.append(False)  # an empty string (or only its terminating NUL)
         offset += size
 
 

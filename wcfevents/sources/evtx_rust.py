@@ -228,10 +228,11 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
             for key, value in data.items():
                 if type(value) is str and value in exact:
                     data[key] = exact[value]
-        if blanks and len(empties) >= len(blanks):
-            # The payload's empty values are the last ones of the record (System comes first).
-            for key, null in zip(blanks, empties[len(empties) - len(blanks):], strict=True):
-                if null and not key.isdigit():
+        if blanks and empties and all(empties):
+            # Every empty value of the record is a NULL substitution: each "" the parser
+            # printed is one (with empty strings among them too, "" stays as printed).
+            for key in blanks:
+                if not key.isdigit():
                     data[key] = None
     event.timestamp = record_time(created, slot.ticks)
     return event
