@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from wcfevents.catalog import CatalogEvent
 from wcfevents.catalog import load as load_catalog
-from wcfevents.filters import Filters, parse_ids, parse_levels, parse_time
-from wcfevents.model import Event
+from wcfevents.filters import FilterError, Filters, parse_ids, parse_levels, parse_time
+from wcfevents.model import Event, guid_or_prefix
 from wcfevents.pipeline import Stats
 from wcfevents.sources import Damage, InputError
 
@@ -35,9 +35,14 @@ def make_filters(
     activities: Iterable[str] = (),
     pids: Iterable[int] = (),
     grep: Iterable[str] = (),
+    records: Iterable[int] = (),
 ) -> Filters:
-    """Filters from friendly values: `ids=["4001-4035", 214]`, `levels=["warning+"]`."""
-    return Filters(
+    """Filters from friendly values: `ids=["4001-4035", 214]`, `levels=["warning+"]`.
+
+    A time window that is empty by construction (since after until) is an error, not a silent
+    empty result.
+    """
+    filters = Filters(
         ids=parse_ids(str(i) for i in ids),
         levels=parse_levels(str(level) for level in levels),
         keywords=list(keywords),
@@ -46,10 +51,23 @@ def make_filters(
         wcf_only=wcf_only,
         since=parse_time(since) if since else None,
         until=parse_time(until) if until else None,
-        activities=list(activities),
+        activities=[_activity(a) for a in activities],
         pids=set(pids),
         grep=list(grep),
+        records=set(records),
     )
+    if filters.since and filters.until and filters.since > filters.until:
+        raise FilterError(f"--since {filters.since} is after --until {filters.until}: "
+                          "the time window is empty")
+    return filters
+
+
+def _activity(value: str) -> str:
+    """A whole activity GUID, or the start of one as tables show it."""
+    try:
+        return guid_or_prefix(value)
+    except ValueError as exc:
+        raise FilterError(f"--activity: {exc}") from None
 
 
 def read(
@@ -64,7 +82,8 @@ def read(
     filters: Filters | None = None,
     **selection: object,
 ) -> Iterator[Event]:
-    """Decoded, enriched events of .evtx and XML traces, filtered as `wcfevents decode` does.
+    """Decoded, enriched events of .evtx, XML and .svclog traces, filtered as `wcfevents decode`
+    does; several inputs are merged in time order.
 
     `selection` takes the keyword arguments of `make_filters`. Damaged parts are skipped and
     passed to `on_damage`; an input that cannot be read raises InputError unless `on_unreadable`

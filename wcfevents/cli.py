@@ -60,6 +60,44 @@ def split_values(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for part in values for v in part.split(",") if v.strip()]
 
 
+def clamp_limit(_ctx: Any, _param: Any, value: int | None) -> int | None:
+    """--limit beyond what Python can slice means no limit, never a traceback."""
+    return None if value is None else min(value, sys.maxsize)
+
+
+def stdin_default(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """No path given: read standard input when something is piped in, else a usage error."""
+    if paths:
+        return paths
+    if sys.stdin is None or sys.stdin.isatty():
+        raise click.UsageError("no input: give FILE, DIR or -, or pipe a trace into stdin")
+    return ("-",)
+
+
+def complete_names(kind: str) -> Callable[..., list[Any]]:
+    """A click completion of the catalog's names of one kind (after a comma too: `A,B`)."""
+
+    def complete(_ctx: Any, _param: Any, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        from wcfevents.catalog import load as load_catalog
+
+        done, _sep, tail = incomplete.rpartition(",")
+        prefix = done + "," if _sep else ""
+        if kind == "field":  # --fields: the JSON keys, and payload paths data.NAME
+            from wcfevents.model import EVENT_KEYS
+
+            names = [*EVENT_KEYS, *(f"data.{n}" for n in load_catalog().names("field"))]
+        else:
+            names = load_catalog().names(kind)
+        if kind == "level":
+            names = names + [f"{name}+" for name in names[1:]]
+        return [CompletionItem(prefix + name) for name in names
+                if name.lower().startswith(tail.lower())]
+
+    return complete
+
+
 # -- the command group ------------------------------------------------------------------------
 
 
@@ -67,7 +105,8 @@ def split_values(values: tuple[str, ...]) -> list[str]:
 @click.version_option(__version__, "-V", "--version", prog_name="wcfevents")
 def main() -> None:
     """Decode and explain WCF and Workflow ETW traces (provider
-    Microsoft-Windows-Application Server-Applications) from .evtx files and XML exports.
+    Microsoft-Windows-Application Server-Applications) from .evtx files and XML exports, and
+    WCF's own .svclog trace and message logs.
 
     \b
     Examples:
@@ -79,26 +118,35 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("ids", nargs=-1, required=True, metavar="ID_OR_SYMBOL...")
+@click.argument("ids", nargs=-1, required=True, metavar="ID_OR_SYMBOL...",
+                shell_complete=complete_names("symbol"))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table: a panel per event (default on a terminal); json: one object a line.")
 @no_color_option
 def lookup(ids: tuple[str, ...], fmt: str | None, no_color: bool) -> None:
-    """Explain event IDs or symbols offline: level, keywords, channel, message, payload.
+    """Explain event IDs or symbols offline: level, keywords, channel, message, payload; and
+    the legacy trace codes of .svclog files (131085 = ActivityBoundary): name, group, text.
 
     \b
     Examples:
       wcfevents lookup 4031
       wcfevents lookup DispatchSessionFailed 210 --format json
+      wcfevents lookup 131085
     """
     from wcfevents.api import lookup as find
+    from wcfevents.catalog.tracecodes import load as load_tracecodes
     from wcfevents.output import entries
 
     fmt = choose_format(fmt, ("table", "json"))
-    found, missing = [], []
+    codes = load_tracecodes()
+    found: list[Any] = []
+    missing: list[str] = []
     for item in ids:
-        entry = find(item)
-        (found if entry else missing).append(entry or item)
+        entry = find(item) or codes.find(item)
+        if entry is None:
+            missing.append(item)
+        else:
+            found.append(entry)
     if fmt == "json":
         entries.write_json(found, sys.stdout)
     else:
@@ -112,22 +160,33 @@ def lookup(ids: tuple[str, ...], fmt: str | None, no_color: bool) -> None:
 
 
 @main.command()
-@click.option("--keyword", "-k", multiple=True, help="Keyword name (repeat or comma-separate).")
-@click.option("--level", "-l", multiple=True, help="Level name or number (repeatable).")
-@click.option("--channel", "-c", multiple=True, help="Analytic, Debug, Operational or a full name.")
+@click.option("--keyword", "-k", multiple=True, help="Keyword name (repeat or comma-separate).",
+              shell_complete=complete_names("keyword"))
+@click.option("--level", "-l", multiple=True, help="Level name or number (repeatable).",
+              shell_complete=complete_names("level"))
+@click.option("--channel", "-c", multiple=True, help="Analytic, Debug, Operational or a full name.",
+              shell_complete=complete_names("channel"))
 @click.option("--search", "-s", help="Text in the symbol or message, any case.")
+@click.option("--source", "catalog_source", type=click.Choice(["events", "tracecodes"]),
+              default="events", show_default=True,
+              help="events: the ETW provider's events; tracecodes: WCF's legacy trace codes "
+                   "(the EventIDs of .svclog files).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
               help="Default: table on a terminal, json otherwise.")
 @no_color_option
 def catalog(keyword: tuple[str, ...], level: tuple[str, ...], channel: tuple[str, ...],
-            search: str | None, fmt: str | None, no_color: bool) -> None:
-    """Browse every event the provider documents, filtered.
+            search: str | None, catalog_source: str, fmt: str | None, no_color: bool) -> None:
+    """Browse every event the provider documents, filtered (or WCF's trace codes).
 
     \b
     Examples:
       wcfevents catalog --keyword ActivationServices --level error
       wcfevents catalog --search throttle --format csv
+      wcfevents catalog --source tracecodes --search security
     """
+    if catalog_source == "tracecodes":
+        _trace_code_catalog(keyword, level, channel, search, fmt, no_color)
+        return
     from wcfevents.catalog import UnknownName
     from wcfevents.catalog import load as load_catalog
     from wcfevents.filters import FilterError, parse_levels
@@ -153,6 +212,27 @@ def catalog(keyword: tuple[str, ...], level: tuple[str, ...], channel: tuple[str
         make_console(no_color).print(entries.table(selected))
 
 
+def _trace_code_catalog(keyword: tuple[str, ...], level: tuple[str, ...],
+                        channel: tuple[str, ...], search: str | None, fmt: str | None,
+                        no_color: bool) -> None:
+    """`catalog --source tracecodes`: trace codes have no keyword, level or channel."""
+    from wcfevents.catalog.tracecodes import load as load_tracecodes
+    from wcfevents.output import entries
+
+    for name, given in (("keyword", keyword), ("level", level), ("channel", channel)):
+        if given:
+            raise click.BadParameter("trace codes have none; use --search",
+                                     param_hint=f"--{name}")
+    selected = list(load_tracecodes().select(search))
+    fmt = choose_format(fmt, ("table", "json"))
+    if fmt == "json":
+        entries.write_json(selected, sys.stdout)
+    elif fmt == "csv":
+        entries.write_trace_codes_csv(selected, sys.stdout)
+    else:
+        make_console(no_color).print(entries.trace_code_table(selected))
+
+
 def filter_options(func: F) -> F:
     """The selection options shared by decode and summary."""
     return _filter_options(func, with_activity=True)
@@ -168,11 +248,14 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--id", "ids", multiple=True, metavar="IDS",
                      help="Event IDs and ranges: 4001-4035,214 (repeatable)."),
         click.option("--level", "-l", "levels", multiple=True, metavar="LEVEL",
-                     help="Level name or number; warning+ = this or more severe."),
+                     help="Level name or number; warning+ = this or more severe.",
+                     shell_complete=complete_names("level")),
         click.option("--keyword", "-k", "keywords", multiple=True, metavar="NAME",
-                     help="Keyword such as ActivationServices (recorded or documented)."),
+                     help="Keyword such as ActivationServices (recorded or documented).",
+                     shell_complete=complete_names("keyword")),
         click.option("--channel", "-c", "channels", multiple=True, metavar="NAME",
-                     help="Analytic, Debug, Operational or a full channel name."),
+                     help="Analytic, Debug, Operational or a full channel name.",
+                     shell_complete=complete_names("channel")),
         click.option("--provider", "providers", multiple=True, metavar="NAME|GUID",
                      help="Provider name or GUID."),
         click.option("--wcf-only", is_flag=True,
@@ -180,14 +263,15 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--since", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         click.option("--until", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         *([click.option("--activity", "activities", multiple=True, metavar="GUID",
-                        help="ActivityID or RelatedActivityID.")] if with_activity else []),
+                        help="ActivityID or RelatedActivityID, or its start as tables show it.")]
+          if with_activity else []),
         click.option("--pid", "pids", multiple=True, type=int, help="Process ID."),
         click.option("--grep", multiple=True, metavar="TEXT",
                      help="Text in the message or payload, any case."),
         click.option("--engine", type=click.Choice(["auto", "rust", "python"]), default="auto",
                      show_default=True, help=".evtx engine: the Rust evtx package or python-evtx."),
         click.option("--input-format", type=click.Choice(
-            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml"]), default="auto",
+            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog"]), default="auto",
             show_default=True, help="Input format; auto detects it from the content."),
         click.option("--strict", is_flag=True,
                      help="Drop .evtx chunks whose checksum fails instead of decoding them."),
@@ -208,7 +292,7 @@ def build_filters(options: dict[str, Any]) -> Any:
             channels=options["channels"], providers=options["providers"],
             wcf_only=options["wcf_only"], since=options["since"], until=options["until"],
             activities=options.get("activities", ()), pids=options["pids"],
-            grep=options["grep"],
+            grep=options["grep"], records=options.get("records", ()),
         )
         from wcfevents.catalog import load as load_catalog
 
@@ -271,6 +355,8 @@ class Run:
 
     def finish(self, always: bool = False) -> None:
         """Print the accounting when something was lost (or when asked) and exit accordingly."""
+        if self.filters.ambiguous:
+            fail(f"--activity {self.filters.ambiguous[0]}: give more of the ID")
         if always or not self.stats.complete:
             click.echo(f"wcfevents: {self.summary_line()}", err=True)
         if self.stats.inputs and self.stats.unreadable == self.stats.inputs:
@@ -311,14 +397,25 @@ def _progress(events: Any, stats: Any, every: int) -> Any:
 FORMATS = ("table", "json", "csv")
 
 
+def table_layout(paths: tuple[str, ...], fields: list[str] | None, no_color: bool) -> Any:
+    """The table's columns for this terminal: colour only on a terminal, a source column when
+    there are several inputs."""
+    from wcfevents.output import table
+
+    color = stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
+    several = len(paths) > 1 or any(os.path.isdir(p) for p in paths)
+    return table.layout(make_console(True).width, fields, color=color, source=several)
+
+
 @main.command()
-@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
-                type=click.Path(allow_dash=True))
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="table (default on a terminal), json (JSON Lines, default otherwise), csv.")
-@click.option("--fields", metavar="KEYS", help="Comma-separated columns/keys to print.")
-@click.option("--limit", type=click.IntRange(min=0), help="Stop after N matching events.")
+@click.option("--fields", metavar="KEYS", shell_complete=complete_names("field"),
+              help="Comma-separated columns/keys to print; data.NAME for a payload field.")
+@click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
+              help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
               help="Worker processes for large .evtx files (default: one per core).")
@@ -328,42 +425,49 @@ FORMATS = ("table", "json", "csv")
 def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
            count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
            **options: Any) -> None:
-    """Decode .evtx files and XML exports into a table, JSON Lines or CSV.
+    """Decode .evtx files, XML exports and .svclog files into a table, JSON Lines or CSV.
 
-    Inputs are files, directories (their .evtx and .xml files) or - for stdin; the format is
-    detected from the content. Different options AND, repeated values OR.
+    Inputs are files, directories (their .evtx, .xml, .svclog and .e2e files) or - for stdin;
+    the format is detected from the content. Several inputs are merged in time order.
+    Different options AND, repeated values OR.
 
     \b
     Examples:
       wcfevents decode trace.evtx --keyword ActivationServices
       wcfevents decode trace.evtx --level warning+ --since 2h --format json | jq .message
       wcfevents decode traces/ --id 4001-4035,214 --format csv > wcf.csv
+      wcfevents decode web_tracelog.svclog --level error+ --format json | jq .data.Exception
     """
+    paths = stdin_default(paths)
     from itertools import islice
 
-    from wcfevents.model import EVENT_KEYS
+    from wcfevents.model import EVENT_KEYS, is_field
 
     selected = [f.strip() for f in fields.split(",")] if fields else None
     if selected:
-        unknown = [f for f in selected if f not in EVENT_KEYS]
+        unknown = [f for f in selected if not is_field(f)]
         if unknown:
             raise click.BadParameter(
-                f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}",
-                param_hint="--fields")
+                f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}, or a payload "
+                "path such as data.MethodName", param_hint="--fields")
     run = Run(paths, options)
     fmt = "count" if count_only else choose_format(fmt, ("table", "json"))
-    if limit is None and fmt in ("json", "csv", "count"):
+    layout = table_layout(paths, selected, no_color) if fmt == "table" else None
+    if limit is None and not run.filters.activity_prefixes:
         # Whole-file output: large .evtx files are decoded on every core, in order.
         from functools import partial
 
         from wcfevents.output import csv as csv_output
-        from wcfevents.output import discard, jsonl
+        from wcfevents.output import discard, jsonl, table
 
         out = sys.stdout.buffer
         if fmt == "csv":
             out.write(csv_output.header(selected))
+        elif fmt == "table":
+            out.write(table.header(layout))
         encode = {"json": partial(jsonl.encode, fields=selected),
-                  "csv": partial(csv_output.encode, fields=selected), "count": discard}[fmt]
+                  "csv": partial(csv_output.encode, fields=selected),
+                  "table": partial(table.encode, lay=layout), "count": discard}[fmt]
         for block in run.encoded(encode, jobs):
             out.write(block)
         if fmt == "count":
@@ -385,14 +489,13 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
         else:
             from wcfevents.output import table
 
-            table.write(events, make_console(no_color), selected)
+            table.write(events, sys.stdout.buffer, layout)
     sys.stdout.flush()
     run.finish(always=show_stats)
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
-                type=click.Path(allow_dash=True))
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table (default on a terminal) or json (one object).")
@@ -406,6 +509,7 @@ def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: 
       wcfevents summary trace.evtx
       wcfevents summary traces/ --wcf-only --format json | jq .levels
     """
+    paths = stdin_default(paths)
     from wcfevents.analysis.summary import summarize
     from wcfevents.output import analysis
 
@@ -423,14 +527,14 @@ def summary(paths: tuple[str, ...], fmt: str | None, no_color: bool, **options: 
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
-                type=click.Path(allow_dash=True))
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options_but_activity
 @click.option("--activity", "focus", metavar="GUID",
               help="Show this activity's timeline with its transferred children.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]),
               help="table (default on a terminal) or json (one activity a line).")
-@click.option("--limit", type=click.IntRange(min=0), help="Show only the first N activities.")
+@click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
+              help="Show only the first N activities.")
 @no_color_option
 def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit: int | None,
                no_color: bool, **options: Any) -> None:
@@ -441,18 +545,31 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
     Examples:
       wcfevents activities trace.evtx
       wcfevents activities trace.evtx --activity 5f0c1c7e-0d3a-4c3b-9c61-2f2e8f3a1b7d
+      wcfevents activities web_tracelog.svclog web_messages.svclog
     """
+    paths = stdin_default(paths)
     from itertools import islice
 
     from wcfevents.analysis.activities import track
-    from wcfevents.model import canonical_guid
+    from wcfevents.model import guid_or_prefix, is_full_guid, short_ids
     from wcfevents.output import analysis
 
-    wanted = canonical_guid(focus) if focus else None
+    try:
+        wanted = guid_or_prefix(focus) if focus else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--activity") from None
     run = Run(paths, options)
     tracker = track(run.events(), wanted)
     fmt = choose_format(fmt, ("table", "json"))
+    if wanted is not None and not is_full_guid(wanted):
+        found = tracker.matching(wanted)
+        if len(found) > 1:
+            shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
+            fail(f"--activity {wanted!r} matches {len(found)} activities ({shown}): "
+                 "give more of the ID")
+        wanted = found[0] if found else wanted
     if wanted is not None:
+        tracker.settle()
         if wanted not in tracker.activities:
             run.finish()
             fail(f"no activity {wanted} in the input", EXIT_PARTIAL)
@@ -468,9 +585,49 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
             analysis.activities_json(shown, sys.stdout.buffer)
         else:
             console = make_console(no_color)
-            console.print(analysis.activities_table(shown))
+            console.print(analysis.activities_table(
+                shown, short_ids(tracker.activities), console.width))
             if tracker.without_activity:
                 console.print(f"[dim]{tracker.without_activity} events carry no ActivityID[/]")
+    sys.stdout.flush()
+    run.finish()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
+@filter_options
+@click.option("--record", "records", multiple=True, type=click.IntRange(min=0), metavar="N",
+              help="EventRecordID (repeatable).")
+@click.option("--tz", "tz", metavar="ZONE",
+              help="Show this zone's time beside UTC: local, or an offset such as +02:00.")
+@click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
+              help="Stop after N matching events.")
+@no_color_option
+def show(paths: tuple[str, ...], records: tuple[int, ...], tz: str | None, limit: int | None,
+         no_color: bool, **options: Any) -> None:
+    """Every field and the full payload of the matching events, one block each: exception
+    texts and XML bodies laid out for reading, HRESULTs and Win32 codes explained.
+
+    \b
+    Examples:
+      wcfevents show trace.evtx --record 17
+      wcfevents show trace.evtx --level error+ --tz local
+      wcfevents show trace.evtx --activity 5f0c1c7e
+    """
+    paths = stdin_default(paths)
+    from itertools import islice
+
+    from wcfevents.output import detail
+
+    try:
+        zone = detail.parse_zone(tz)
+    except detail.ZoneError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+    run = Run(paths, {**options, "records": records})
+    events = run.events(streaming=True)
+    if limit is not None:
+        events = islice(events, limit)
+    detail.write(events, make_console(no_color), zone)
     sys.stdout.flush()
     run.finish()
 

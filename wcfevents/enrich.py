@@ -17,6 +17,8 @@ from wcfevents.catalog import (
     level_name,
 )
 from wcfevents.catalog import load as load_catalog
+from wcfevents.catalog.tracecodes import TRACE_CODE_BASE, is_wcf_trace_source
+from wcfevents.catalog.tracecodes import load as load_tracecodes
 from wcfevents.model import Event, canonical_guid, canonical_time, parse_int
 from wcfevents.render import MISSING, render
 
@@ -94,11 +96,29 @@ def _header(event: Event, catalog: Catalog) -> _Header:
     return known
 
 
+def name_trace_event(event: Event, catalog: Catalog) -> None:
+    """A WCF/WF trace source's record (.svclog) takes the catalog's name of its EventID: an ETW
+    event ID that .NET mirrored to the trace source, or a legacy trace code (≥ 0x10000)."""
+    event_id = event.event_id
+    if not event_id:
+        return
+    if event_id < TRACE_CODE_BASE:
+        entry = catalog.by_id(event_id)
+        if entry is not None:
+            event.symbol = entry.symbol
+        return
+    code = load_tracecodes().by_code(event_id)
+    if code is not None:
+        event.symbol = code.name
+
+
 def enrich(event: Event, catalog: Catalog | None = None) -> Event:
     """Fill symbol, level, task, opcode, keywords, channel and message in place; returns event."""
     catalog = catalog or load_catalog()
     if not is_wcf(event, catalog):
         event.level = level_name(event.level_value)
+        if event.provider_guid is None and is_wcf_trace_source(event.provider):
+            name_trace_event(event, catalog)
         return event
     if event.provider is None:
         event.provider = catalog.provider_name

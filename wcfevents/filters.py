@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from wcfevents.catalog import PROVIDER_KEYWORD_BITS, Catalog, UnknownName, level_value
-from wcfevents.model import Event, canonical_guid, canonical_time
+from wcfevents.model import Event, canonical_guid, canonical_time, guid_or_prefix, is_full_guid
 
 Check = Callable[[Event], bool]
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
+_NO_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})(?=$|[Zz+-]|\s)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -75,7 +76,9 @@ def parse_time(value: str, now: datetime | None = None) -> str:
         return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}0Z"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         text += "T00:00:00"
-    canonical = canonical_time(text)
+    # The minutes-only forms people type: 2024-05-14T08:00, '2024-05-14 08:00', 08:00+02:00.
+    text = _NO_SECONDS.sub(r"\1:00", text, count=1)
+    canonical = canonical_time(text[:10] + "T" + text[11:] if text[10:11] in "t " else text)
     if canonical is None or not canonical.endswith("Z") or len(canonical) != 28:
         raise FilterError(f"not a time: {value!r} (use ISO 8601 such as 2024-05-01T10:00:00Z, "
                           "or 15m, 2h, 1d)")
@@ -97,6 +100,24 @@ class Filters:
     activities: list[str] = field(default_factory=list)
     pids: set[int] = field(default_factory=set)
     grep: list[str] = field(default_factory=list)
+    records: set[int] = field(default_factory=set)
+    # Filled while reading: an activity prefix that matched two different activities.
+    ambiguous: list[str] = field(default_factory=list)
+
+    def _activity_values(self) -> list[str]:
+        """The --activity values in canonical form: whole GUIDs, or lowercase starts of one."""
+        values = []
+        for value in self.activities:
+            try:
+                values.append(guid_or_prefix(value))
+            except ValueError:
+                raise FilterError(f"--activity: not an activity ID: {value!r}") from None
+        return values
+
+    @property
+    def activity_prefixes(self) -> list[str]:
+        """The --activity values that are the start of an ID, not a whole one."""
+        return [a for a in self._activity_values() if not is_full_guid(a)]
 
     def build(self, catalog: Catalog) -> tuple[Check | None, Check | None]:
         """(raw check, enriched check); None where nothing needs checking. Cheap checks first."""
@@ -128,9 +149,11 @@ class Filters:
         if self.until:
             until = self.until
             raw.append(lambda e: e.timestamp is not None and e.timestamp <= until)
+        if self.records:
+            records = frozenset(self.records)
+            raw.append(lambda e: e.record_id in records)
         if self.activities:
-            wanted = frozenset(canonical_guid(a) for a in self.activities)
-            raw.append(lambda e: e.activity_id in wanted or e.related_activity_id in wanted)
+            raw.append(self._activity_check())
         if self.keywords:
             raw.append(self._keyword_check(catalog))
         if self.channels:
@@ -164,6 +187,35 @@ class Filters:
             return True
 
         return quick
+
+    def _activity_check(self) -> Check:
+        """ActivityID or RelatedActivityID equal to a GUID or starting with a prefix; a prefix
+        that turns out to match two activities is noted in `ambiguous` (and matches the first)."""
+        wanted = frozenset(a for a in self._activity_values() if is_full_guid(a))
+        prefixes = self.activity_prefixes
+        if not prefixes:
+            return lambda e: e.activity_id in wanted or e.related_activity_id in wanted
+        matched: dict[str, str] = {}
+        noted: set[str] = set()
+
+        def by_activity(e: Event) -> bool:
+            if e.activity_id in wanted or e.related_activity_id in wanted:
+                return True
+            hit = False
+            for guid in (e.activity_id, e.related_activity_id):
+                if not guid:
+                    continue
+                for prefix in prefixes:
+                    if guid.startswith(prefix):
+                        first = matched.setdefault(prefix, guid)
+                        if first == guid:
+                            hit = True
+                        elif prefix not in noted:
+                            noted.add(prefix)
+                            self.ambiguous.append(f"{prefix!r} matches {first} and {guid}")
+            return hit
+
+        return by_activity
 
     def _provider_check(self, catalog: Catalog) -> Check:
         names: set[str] = set()

@@ -8,8 +8,10 @@ the engine or the export format.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from typing import Any
 
 # The public JSON keys of an event, in order (documented in the README).
@@ -64,8 +66,8 @@ class Event:
             "symbol": self.symbol,
             "level": self.level,
             "level_value": self.level_value,
-            "task": self.task if self.task is not None else self.task_id,
-            "opcode": self.opcode if self.opcode is not None else self.opcode_id,
+            "task": self.task if self.task is not None else _number_text(self.task_id),
+            "opcode": self.opcode if self.opcode is not None else _number_text(self.opcode_id),
             "keywords": list(self.keywords),
             "keywords_mask": format_mask(self.keywords_mask),
             "channel": self.channel,
@@ -79,6 +81,32 @@ class Event:
             "extra": self.extra,
             "source": self.source,
         }
+
+
+def _number_text(value: int | None) -> str | None:
+    """A task or opcode with no known name: its number as text, so each JSON key has one type."""
+    return None if value is None else str(value)
+
+
+def is_field(name: str) -> bool:
+    """A key of the JSON form, or a path into the payload or extra (`data.MethodName`)."""
+    if name in EVENT_KEYS:
+        return True
+    head, _dot, rest = name.partition(".")
+    return head in ("data", "extra") and bool(rest)
+
+
+def field_value(record: dict[str, Any], name: str) -> Any:
+    """A key of an event's JSON form, or a dotted path into it (`data.MethodName`); None when
+    the record does not have it."""
+    if name in record:
+        return record[name]
+    value: Any = record
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 # -- canonical forms --------------------------------------------------------------------------
@@ -108,6 +136,36 @@ def canonical_guid(value: Any) -> str | None:
 
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+_GUID_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{0,35}$")
+
+
+def guid_or_prefix(value: str) -> str:
+    """A full GUID (canonical) or the start of one as tables show it (`5f0c1c7e`), lowercase;
+    ValueError for anything else."""
+    text = value.strip().lower().lstrip("{").rstrip("}")
+    full = canonical_guid(text)
+    if full and len(full) == 36 and _GUID.match(full):
+        return full
+    if not _GUID_PREFIX.match(text):
+        raise ValueError(f"not an activity ID or the start of one: {value!r}")
+    return text
+
+
+def short_ids(ids: Iterable[str], minimum: int = 8) -> dict[str, str]:
+    """Each ID's shortest start (at least `minimum` characters) that no other of them shares,
+    as tables show them and --activity takes them."""
+    ordered = sorted(set(ids))
+    needed = [minimum] * len(ordered)
+    for index, (a, b) in enumerate(pairwise(ordered)):
+        common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                      min(len(a), len(b)))
+        needed[index] = max(needed[index], common + 1)
+        needed[index + 1] = max(needed[index + 1], common + 1)
+    return {item: item[:size] for item, size in zip(ordered, needed, strict=True)}
+
+
+def is_full_guid(value: str) -> bool:
+    return len(value) == 36 and _GUID.match(value) is not None
 
 
 def canonical_activity(value: Any) -> str | None:

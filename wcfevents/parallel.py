@@ -3,8 +3,9 @@
 Chunks are self-contained, so a file splits into windows of chunks that worker processes decode,
 filter, enrich and encode on their own; the parent writes their output in file order. At most a
 few windows are in flight, so memory stays bounded however large the file and however slow the
-reader of the output. Inputs that are small, XML, or read by the python engine go through the
-ordinary one-process pipeline.
+reader of the output. Inputs that are small, XML, .svclog, or read by the python engine go
+through the ordinary one-process pipeline, and so do several inputs, which are merged in time
+order one event at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from wcfevents.filters import Filters
 from wcfevents.model import Event
-from wcfevents.pipeline import Stats, detect, expand, read_inputs
+from wcfevents.pipeline import Stats, detect, expand, merged, read_inputs
 from wcfevents.sources import Damage, Input, InputError
 from wcfevents.sources.evtx_layout import chunks_on_disk
 
@@ -116,7 +117,17 @@ def encoded(
 ) -> Iterator[bytes]:
     """The encoded output of every input, in order, as `decode` writes it."""
     workers = workers or default_workers()
-    for source in expand(paths):
+    sources = list(expand(paths))
+    if len(sources) > 1:
+        # Several inputs are merged in time order, one event of each in hand: decoded in this
+        # process, so the output is the same whatever the number of workers.
+        events = merged(sources, filters, engine=engine, input_format=input_format,
+                        strict=strict, stats=stats, on_damage=on_damage,
+                        on_unreadable=on_unreadable)
+        while batch := list(islice(events, BATCH_EVENTS)):
+            yield encode(batch)
+        return
+    for source in sources:
         windows = windows_of(source, engine, input_format, workers, window_chunks)
         if windows is None:
             events = read_inputs([source], filters, engine=engine, input_format=input_format,

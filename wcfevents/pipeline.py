@@ -7,7 +7,9 @@ what could not be read at all.
 
 from __future__ import annotations
 
+import heapq
 import os
+import re
 import shutil
 import stat
 import sys
@@ -25,8 +27,12 @@ from wcfevents.model import Event
 from wcfevents.sources import EVTX_MAGIC, Damage, Input, InputError, Reader
 
 ENGINES = ("auto", "rust", "python")
-INPUT_FORMATS = ("auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml")
-TRACE_SUFFIXES = (".evtx", ".xml")
+INPUT_FORMATS = ("auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog")
+TRACE_SUFFIXES = (".evtx", ".xml", ".svclog", ".e2e")
+# XmlWriterTraceListener output: <E2ETraceEvent> fragments with no root (a declaration or a
+# comment before them is allowed, for files someone edited).
+_SVCLOG_HEAD = re.compile(
+    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<E2ETraceEvent[\s>]", re.S)
 
 
 @dataclass
@@ -70,7 +76,8 @@ class Stats:
 
 
 def expand(paths: Iterable[str]) -> Iterator[Input]:
-    """Files as given; directories as their .evtx and .xml files (sorted); `-` as stdin."""
+    """Files as given; directories as their trace files (.evtx .xml .svclog .e2e, sorted);
+    `-` as stdin."""
     for text in paths:
         if text == "-":
             yield Input("<stdin>", None, sys.stdin.buffer)
@@ -100,25 +107,28 @@ def _is_pipe(path: Path) -> bool:
 
 
 def detect(source: Input) -> str:
-    """`evtx` or `xml`, from the content, never the file name; InputError otherwise."""
+    """`evtx`, `svclog` or `xml`, from the content, never the file name; InputError otherwise."""
     if source.path is not None:
         try:
             mode = source.path.stat().st_mode
         except OSError as exc:
             raise InputError(f"{source.name}: {exc.strerror or exc}") from None
         if stat.S_ISDIR(mode):
-            raise InputError(f"{source.name}: a directory with no .evtx or .xml files")
+            raise InputError(f"{source.name}: a directory with no trace files "
+                             f"({' '.join(TRACE_SUFFIXES)})")
         if not os.access(source.path, os.R_OK):
             raise InputError(f"{source.name}: permission denied")
     head = source.head()
     if head.startswith(EVTX_MAGIC):
         return "evtx"
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if _SVCLOG_HEAD.match(stripped):
+        return "svclog"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or stripped.startswith(b"<"):
         return "xml"
     if not head:
         raise InputError(f"{source.name}: empty file")
-    raise InputError(f"{source.name}: neither an .evtx file nor XML event export")
+    raise InputError(f"{source.name}: neither an .evtx file, an .svclog nor an XML event export")
 
 
 def make_reader(fmt: str, engine: str = "auto", input_format: str = "auto",
@@ -132,6 +142,10 @@ def make_reader(fmt: str, engine: str = "auto", input_format: str = "auto",
         from wcfevents.sources.evtx_rust import RustEvtxReader
 
         return RustEvtxReader(strict=strict)
+    if fmt == "svclog":
+        from wcfevents.sources.svclog import SvclogReader
+
+        return SvclogReader()
     from wcfevents.sources.etw_xml import XmlReader
 
     return XmlReader(None if input_format in ("auto", "xml", "evtx") else input_format)
@@ -146,9 +160,31 @@ def spooled(source: Input) -> Input:
 
 
 def read(paths: Iterable[str], filters: Filters | None = None, **options: Any) -> Iterator[Event]:
-    """Enriched events of every input that match the filters, in input order (the options are
-    those of `read_inputs`)."""
-    return read_inputs(expand(paths), filters, **options)
+    """Enriched events of every input that match the filters; several inputs merged in time
+    order (the options are those of `read_inputs`)."""
+    sources = list(expand(paths))
+    if len(sources) < 2:
+        return read_inputs(sources, filters, **options)
+    return merged(sources, filters, **options)
+
+
+def merged(sources: list[Input], filters: Filters | None = None,
+           **options: Any) -> Iterator[Event]:
+    """Several inputs in time order, holding one event per input: a service's log beside its
+    client's, a trace log beside its message log. Ties keep input order, then file order; an
+    input whose own records go back in time keeps its order (it is merged, not sorted)."""
+    stats = options.pop("stats", None)
+    stats = stats if stats is not None else Stats()
+    catalog = options.pop("catalog", None) or load_catalog()
+
+    def keyed(index: int, source: Input) -> Iterator[tuple[str, int, int, Event]]:
+        events = read_inputs([source], filters, stats=stats, catalog=catalog, **options)
+        for position, event in enumerate(events):
+            yield event.timestamp or "", index, position, event
+
+    streams = [keyed(index, source) for index, source in enumerate(sources)]
+    for _, _, _, event in heapq.merge(*streams):
+        yield event
 
 
 def read_inputs(
@@ -182,7 +218,7 @@ def read_inputs(
         try:
             if reader is None:
                 fmt = detect(source) if input_format == "auto" else (
-                    "evtx" if input_format == "evtx" else "xml")
+                    input_format if input_format in ("evtx", "svclog") else "xml")
                 if fmt == "evtx" and source.path is None:
                     source = spooled(source)
                     temporary = source.path

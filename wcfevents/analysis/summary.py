@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wcfevents.analysis.hints import hint
+from wcfevents.analysis.hints import HINTED, TROUBLE_LEVELS, Hint, hint
 from wcfevents.model import Event
 
 # Errors first: Critical, Error, Warning, then the rest; LogAlways (0) is not a severity.
@@ -46,6 +46,9 @@ class Summary:
     providers: Counter[str] = field(default_factory=Counter)
     channels: Counter[str] = field(default_factory=Counter)
     span: Span = field(default_factory=Span)
+    # (event ID, symbol, cause) → count and the hint's text: one entry per distinct cause.
+    hint_counts: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    hint_texts: dict[tuple[int, str, str], Hint] = field(default_factory=dict)
 
     def add(self, event: Event) -> None:
         key = (event.provider, event.event_id)
@@ -58,6 +61,12 @@ class Summary:
         self.providers[event.provider or event.provider_guid or "(unknown)"] += 1
         self.channels[event.channel or "(none)"] += 1
         self.span.add(event.timestamp)
+        if event.event_id in HINTED and event.level_value in TROUBLE_LEVELS:
+            found = hint(event)
+            if found is not None:
+                hint_key = (event.event_id, event.symbol or "", found.cause)
+                self.hint_counts[hint_key] += 1
+                self.hint_texts.setdefault(hint_key, found)
 
     @property
     def first(self) -> str | None:
@@ -80,14 +89,11 @@ class Summary:
         return rows
 
     def hints(self) -> list[dict[str, Any]]:
-        found = []
-        for row in self.events():
-            if row["event_id"] is None or row["symbol"] is None:
-                continue
-            text = hint(row["event_id"], row["symbol"])
-            if text:
-                found.append({"event_id": row["event_id"], "symbol": row["symbol"],
-                              "count": row["count"], "hint": text})
+        """One per distinct cause of trouble, with how many events showed it; most first."""
+        found = [{"event_id": event_id, "symbol": symbol, "cause": cause or None,
+                  "count": count, "hint": self.hint_texts[(event_id, symbol, cause)].text}
+                 for (event_id, symbol, cause), count in self.hint_counts.items()]
+        found.sort(key=lambda h: (-h["count"], h["event_id"], h["cause"] or ""))
         return found
 
     def to_dict(self, records: dict[str, int]) -> dict[str, Any]:

@@ -193,6 +193,21 @@ class Catalog:
 
     # -- names ---------------------------------------------------------------------------
 
+    def names(self, kind: str) -> list[str]:
+        """Every name of a kind (`keyword`, `level`, `channel`, `symbol`, payload `field`), for
+        shell completion."""
+        if kind == "keyword":
+            return list(self.keyword_masks)
+        if kind == "level":
+            return [name for _value, name in sorted(LEVEL_NAMES.items())]
+        if kind == "channel":
+            return [facts["short_name"] for facts in self.channels.values()]
+        if kind == "symbol":
+            return sorted(raw["symbol"] for raw in self._raw.values())
+        if kind == "field":
+            return sorted({f["name"] for raw in self._raw.values() for f in raw["fields"]})
+        raise ValueError(f"no names of kind {kind!r}")
+
     def keyword(self, name: str) -> str:
         """The canonical spelling of a keyword name, any case; UnknownName otherwise."""
         for known in self.keyword_masks:

@@ -7,10 +7,10 @@ from typing import IO, Any
 
 import orjson
 
-from wcfevents.analysis.activities import Activity, ActivityTracker
+from wcfevents.analysis.activities import Activity, ActivityTracker, transfer_target
 from wcfevents.analysis.summary import Summary
 from wcfevents.model import Event
-from wcfevents.output.table import LEVEL_STYLES
+from wcfevents.output.table import LEVEL_STYLES, visible
 
 
 def _styled(level: str | None) -> str:
@@ -71,25 +71,50 @@ def activities_json(activities: Iterable[Activity], out: IO[bytes]) -> int:
     return count
 
 
-def activities_table(activities: Iterable[Activity]) -> Any:
+ACTIVITIES_WIDE = 120  # from here the table adds duration, first time and transfers
+
+
+def activities_table(activities: Iterable[Activity], short: dict[str, str] | None = None,
+                     width: int = 160) -> Any:
+    """Activities as a table one line each: short IDs (`short`: the start that tells each
+    apart, which --activity takes), and each row's first error, so the failing request is found
+    from the list; what the activity was doing and the error share the room the rest leaves."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(header_style="bold")
-    table.add_column("Activity", no_wrap=True)
-    table.add_column("Worst")
-    table.add_column("Events", justify="right")
-    table.add_column("Duration ms", justify="right")
-    table.add_column("First (UTC)", no_wrap=True)
-    table.add_column("Doing", overflow="fold")
-    table.add_column("Transfers", justify="right")
+    wide = width >= ACTIVITIES_WIDE
+    activities = list(activities)
+    short = short or {}
+    id_width = max((len(short.get(a.activity_id, a.activity_id)) for a in activities), default=8)
+    fixed = [("Activity", id_width, "left"), ("Worst", 11, "left"),
+             ("Events", 6, "right")]
+    if wide:
+        fixed += [("Duration ms", 11, "right"), ("First (UTC)", 18, "left")]
+    # Every column takes its width plus 3 (padding and rule), and the table one more.
+    columns = len(fixed) + 2 + wide
+    room = max(24, width - sum(size for _n, size, _j in fixed) - 9 * wide - 3 * columns - 1)
+    doing = min(40, room // 3)
+    for name, size, justify in fixed:
+        table.add_column(name, no_wrap=True, width=size, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Doing", no_wrap=True, overflow="ellipsis", width=doing)
+    table.add_column("First error", no_wrap=True, overflow="ellipsis", width=room - doing)
+    if wide:
+        table.add_column("Transfers", no_wrap=True, width=9, justify="right")
     for activity in activities:
         duration = activity.duration_ms
-        table.add_row(
-            activity.activity_id, _styled(activity.worst_level), str(activity.event_count),
-            "" if duration is None else f"{duration:,.3f}",
-            (activity.first or "").replace("T", " ").rstrip("Z"),
-            activity.description or "", str(len(activity.children)) if activity.children else "",
-        )
+        error = activity.first_error[1] if activity.first_error else ""
+        cells = [short.get(activity.activity_id, activity.activity_id),
+                 _styled(activity.worst_level),
+                 str(activity.event_count)]
+        if wide:
+            cells += ["" if duration is None else f"{duration:,.3f}",
+                      (activity.first or "")[5:23].replace("T", " ")]
+        cells += [escape(visible(activity.name or activity.description or "")),
+                  f"[red]{escape(visible(error.splitlines()[0]))}[/]" if error else ""]
+        if wide:
+            cells.append(str(len(activity.children)) if activity.children else "")
+        table.add_row(*cells)
     return table
 
 
@@ -97,17 +122,30 @@ def _event_line(event: Event) -> str:
     from rich.markup import escape
 
     stamp = (event.timestamp or "").replace("T", " ").rstrip("Z")
-    text = event.message if event.message is not None else ""
+    text = event.message if event.message is not None else _logged_message(event)
+    label = " ".join(part for part in (event.symbol, event.opcode) if part)
     return (f"[dim]{stamp}[/] {_styled(event.level)} [bold]{event.event_id}[/] "
-            f"{event.symbol or ''} {escape(text)}")
+            f"{label} {escape(visible(text))}")
+
+
+def _logged_message(event: Event) -> str:
+    """A message-log record has no message: its logging point and action tell what it was."""
+    data = event.data
+    parts = [str(data[key]) for key in ("Source", "Action") if data.get(key)]
+    return " ".join(parts) if "Envelope" in event.extra or parts else ""
 
 
 def _activity_label(activity: Activity) -> str:
+    from rich.markup import escape
+
     duration = activity.duration_ms
     took = "" if duration is None else f", {duration:,.3f} ms"
-    doing = f" — {activity.description}" if activity.description else ""
+    told = activity.name or activity.description
+    doing = f" — {escape(visible(told))}" if told else ""
+    error = activity.first_error[1].splitlines()[0] if activity.first_error else ""
+    failed = f"\n[red]first error: {escape(visible(error))}[/]" if error else ""
     return (f"[bold]activity {activity.activity_id}[/]{doing} "
-            f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]")
+            f"[dim]({activity.event_count} events{took}, worst {activity.worst_level})[/]{failed}")
 
 
 def activity_tree(tracker: ActivityTracker, root_id: str) -> Any:
@@ -123,9 +161,9 @@ def activity_tree(tracker: ActivityTracker, root_id: str) -> Any:
         events = sorted(by_activity.get(activity_id, []), key=lambda e: e.timestamp or "")
         for event in events:
             branch = node.add(_event_line(event))
-            child = event.related_activity_id
-            if (event.event_id == 499 and child and child in tracker.activities
-                    and child not in seen):
+            child = transfer_target(event)
+            if (child and child in tracker.activities and child not in seen
+                    and tracker.activities[child].parent == activity_id):
                 sub = branch.add(_activity_label(tracker.activities[child]))
                 build(sub, child, seen)
         for child in tracker.activities[activity_id].children:

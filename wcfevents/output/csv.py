@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import orjson
 
-from wcfevents.model import EVENT_KEYS, Event
+from wcfevents.model import EVENT_KEYS, Event, field_value
 
 
 def cell(value: Any) -> str:
@@ -37,7 +37,7 @@ def encode(events: Iterable[Event], fields: Sequence[str] | None = None) -> byte
     writer = csv.writer(buffer, lineterminator="\n")
     for event in events:
         record = event.to_dict()
-        writer.writerow([cell(record[c]) for c in columns])
+        writer.writerow([cell(field_value(record, c)) for c in columns])
     return buffer.getvalue().encode("utf-8")
 
 

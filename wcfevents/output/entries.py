@@ -9,13 +9,17 @@ from typing import IO, Any
 import orjson
 
 from wcfevents.catalog import CatalogEvent
+from wcfevents.catalog.tracecodes import TraceCode
 from wcfevents.output.table import LEVEL_STYLES
 
 CSV_COLUMNS = ("event_id", "symbol", "level", "keywords", "channel", "task", "opcode",
                "version", "message", "fields", "doc_url", "documented")
 
 
-def write_json(entries: Iterable[CatalogEvent], out: IO[str]) -> int:
+TRACE_CODE_COLUMNS = ("code", "hex", "name", "group", "defined_in", "description")
+
+
+def write_json(entries: Iterable[CatalogEvent | TraceCode], out: IO[str]) -> int:
     """One JSON object a line, exactly the documented keys; returns how many."""
     count = 0
     for entry in entries:
@@ -39,11 +43,59 @@ def write_csv(entries: Iterable[CatalogEvent], out: IO[str]) -> int:
     return count
 
 
-def panel(entry: CatalogEvent) -> Any:
-    """A rich panel explaining one event, for `lookup` on a terminal."""
+def write_trace_codes_csv(codes: Iterable[TraceCode], out: IO[str]) -> int:
+    """A header row, then a row per trace code."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TRACE_CODE_COLUMNS)
+    count = 0
+    for code in codes:
+        row = code.to_dict()
+        writer.writerow(["" if row[c] is None else row[c] for c in TRACE_CODE_COLUMNS])
+        count += 1
+    return count
+
+
+def trace_code_panel(code: TraceCode) -> Any:
+    """A rich panel explaining one legacy trace code (the EventID of .svclog records)."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("Kind", "WCF trace code (.svclog EventID)")
+    grid.add_row("Code", f"{code.code} ({code.hex})")
+    grid.add_row("Group", code.group)
+    grid.add_row("Defined in", code.defined_in)
+    grid.add_row("Description", Text(code.description or "—"))
+    return Panel(grid, title=f"[bold]{code.code}[/] {code.name}", title_align="left",
+                 expand=False)
+
+
+def trace_code_table(codes: Iterable[TraceCode]) -> Any:
+    """A rich table of trace codes, for `catalog --source tracecodes` on a terminal."""
+    from rich.table import Table
+
+    result = Table(show_lines=False, header_style="bold")
+    result.add_column("Code", justify="right", no_wrap=True)
+    result.add_column("Hex", no_wrap=True)
+    result.add_column("Name", no_wrap=True)
+    result.add_column("Group", no_wrap=True)
+    result.add_column("Description", overflow="fold")
+    for code in codes:
+        result.add_row(str(code.code), code.hex, code.name, code.group, code.description or "")
+    return result
+
+
+def panel(entry: CatalogEvent | TraceCode) -> Any:
+    """A rich panel explaining one event (or trace code), for `lookup` on a terminal."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    if isinstance(entry, TraceCode):
+        return trace_code_panel(entry)
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -61,7 +113,8 @@ def panel(entry: CatalogEvent) -> Any:
         fields.append(f"%{index} ", style="cyan")
         fields.append(f"{field.name}", style="bold")
         fields.append(f"  {field.type}\n", style="dim")
-    grid.add_row("Payload", fields.rstrip() if entry.fields else Text("—"))
+    fields.rstrip()  # in place: Text.rstrip returns None
+    grid.add_row("Payload", fields if entry.fields else Text("—"))
     grid.add_row("Docs", entry.doc_url or "no documentation page")
     for note in entry.notes:
         grid.add_row("Note", Text(note, style="italic"))

@@ -7,7 +7,7 @@ from typing import IO
 
 import orjson
 
-from wcfevents.model import Event
+from wcfevents.model import Event, field_value
 
 
 def write(events: Iterable[Event], out: IO[bytes], fields: Sequence[str] | None = None) -> int:
@@ -24,6 +24,6 @@ def encode(events: Iterable[Event], fields: Sequence[str] | None = None) -> byte
     dumps = orjson.dumps
     if fields:
         keys = list(fields)
-        return b"".join(dumps({k: r[k] for k in keys}) + b"\n"
+        return b"".join(dumps({k: field_value(r, k) for k in keys}) + b"\n"
                         for r in (e.to_dict() for e in events))
     return b"".join(dumps(e.to_dict()) + b"\n" for e in events)
