@@ -185,6 +185,12 @@ def test_goldens_are_what_the_tool_writes(tmp_path: Path) -> None:
 
 
 REAL = sorted(SAMPLES.glob("*.evtx")) if SAMPLES.exists() else []
+# Records whose JSON still differs between the engines: a Data element with attributes of its own
+# (system.evtx's Service), an empty string array (Application_no_crc32), a payload string made of
+# one control character (security), an empty value the Rust parser's JSON cannot place
+# (system.evtx's BackupPath).
+KNOWN_DIFFERENT = {"system.evtx": 4, "security.evtx": 2, "security_bad_string_cache.evtx": 2,
+                   "Application_no_crc32.evtx": 1}
 
 
 @pytest.mark.skipif(not REAL, reason="../shared/samples is not present")
@@ -196,5 +202,7 @@ def test_engines_read_the_same_records_of_real_samples(path: Path) -> None:
     for a, b in zip(rust, python, strict=True):
         for key in ("timestamp", "event_id", "extra", "computer", "channel", "activity_id"):
             assert a[key] == b[key], (a["record_id"], key)
+    different = sum(json.dumps(a) != json.dumps(b) for a, b in zip(rust, python, strict=True))
+    assert different <= KNOWN_DIFFERENT.get(path.name, 0)
     assert rust_stats.lost == python_stats.lost
     assert [str(r) for r in rust_reports] == [str(r) for r in python_reports]

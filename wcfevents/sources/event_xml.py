@@ -22,6 +22,11 @@ _LOCAL_NAMES: dict[str, str] = {}
 # (a Unicode noncharacter: no writer of event XML puts it in a value).
 ABSENT = "\ufdd0"
 USER_DATA_ELEMENT = "UserDataElement"  # extra key: the UserData wrapper element's name
+# The python-evtx engine's marks for what XML text cannot say (noncharacters, as ABSENT):
+# a typed value (TYPED + i/f/b/a + text), an array's separator, a control character.
+TYPED = "\ufdd1"
+ARRAY_SEPARATOR = "\ufdd2"
+CONTROL = "\ufdd3"
 
 
 def _local(tag: str) -> str:
@@ -39,11 +44,41 @@ def _text(value: str | None) -> str | None:
     return value if value and value != ABSENT and not value.isspace() else None
 
 
-def _value(value: str | None) -> str | None:
+def _value(value: str | None) -> Any:
     """A payload value as recorded: an element without text is "", only ABSENT is None."""
     if value is None:
         return ""
-    return None if value == ABSENT else value
+    if value == ABSENT:
+        return None
+    if value[:1] == TYPED or CONTROL in value:
+        return _marked(value)
+    return value
+
+
+def _unescape(text: str) -> str:
+    if CONTROL not in text:
+        return text
+    parts = text.split(CONTROL)
+    return parts[0] + "".join(chr(ord(p[0]) - 0xE000) + p[1:] for p in parts[1:] if p)
+
+
+def _marked(value: str) -> Any:
+    """A value the python-evtx engine marked with its type (see evtx_python._typed)."""
+    if value[:1] != TYPED:
+        return _unescape(value)
+    kind, body = value[1:2], value[2:]
+    try:
+        if kind == "i":
+            return int(body)
+        if kind == "f":
+            return float(body)
+        if kind == "b":
+            return body == "True"
+    except ValueError:
+        return body
+    if kind == "a":
+        return [_unescape(item) for item in body.split(ARRAY_SEPARATOR)]
+    return body
 
 
 def _int(value: str | None) -> int | None:
@@ -97,8 +132,10 @@ def _event_data(elem: Any) -> dict[str, Any]:
             if not key:
                 # Unnamed values (classic events): the Rust parser prints a NULL one as "", so
                 # both engines do.
-                unnamed += 1
-                data[str(unnamed)] = _value(child.text) or ""
+                value = _value(child.text)
+                for item in value if isinstance(value, list) else [value]:
+                    unnamed += 1
+                    data[str(unnamed)] = "" if item is None else item
                 continue
             data[key] = _value(child.text)
         elif name == "Binary":

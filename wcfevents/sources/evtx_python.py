@@ -11,13 +11,15 @@ parser, as the Rust engine hands python-evtx the records it cannot read.
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from wcfevents.model import filetime_to_iso
 from wcfevents.sources import DamageReport, Input, InputError, QuickCheck
-from wcfevents.sources.event_xml import ABSENT, event_from_element
+from wcfevents.sources.event_xml import ABSENT, ARRAY_SEPARATOR, CONTROL, TYPED, event_from_element
 from wcfevents.sources.evtx_chunks import (
     ChunkWork,
     chunk_works,
@@ -107,15 +109,34 @@ class PythonRenderer:
         self.parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
         self._work: ChunkWork | None = None
         self._chunk: Any = None
+        self._done = 0  # slots of the chunk rendered so far, in order
+        self._index: dict[int, int] = {}
 
     def render(self, work: ChunkWork, slot: RecordSlot) -> Any:
-        """The record as an Event (before `finish`), or None when python-evtx cannot read it."""
-        from Evtx.Evtx import ChunkHeader, Record
-        from lxml import etree
+        """The record as an Event (before `finish`), or None when python-evtx cannot read it.
+
+        python-evtx learns a chunk's templates from the records that define them, so what it
+        can render depends on what it rendered before: the chunk's earlier records are rendered
+        first (and dropped) when asked for a later one, as the python engine does in order.
+        """
+        from Evtx.Evtx import ChunkHeader
 
         if self._work is not work:
             self._work = work
             self._chunk = ChunkHeader(padded(work.data), 0)
+            self._done = 0
+            self._index = {s.offset: i for i, s in enumerate(work.slots)}
+        index = self._index.get(slot.offset, 0)
+        while self._done < index:
+            self._render(work.slots[self._done])
+            self._done += 1
+        self._done = max(self._done, index + 1)
+        return self._render(slot)
+
+    def _render(self, slot: RecordSlot) -> Any:
+        from Evtx.Evtx import Record
+        from lxml import etree
+
         try:
             record = Record(self._chunk._buf, slot.offset, self._chunk)
             xml = render_xml(record.root())
@@ -127,30 +148,82 @@ class PythonRenderer:
         return event
 
 
-def render_xml(root: Any) -> str:
-    """python-evtx's XML view of a root node, with exact FILETIMEs and NULL kept apart from ""."""
+_INTEGER_NODES = ("SignedByteTypeNode", "UnsignedByteTypeNode", "SignedWordTypeNode",
+                  "UnsignedWordTypeNode", "SignedDwordTypeNode", "UnsignedDwordTypeNode",
+                  "SignedQwordTypeNode", "UnsignedQwordTypeNode")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _escape(text: str) -> str:
+    """Text as XML that parses back to exactly the same characters: CR kept (XML would turn
+    CR LF into LF), control characters XML cannot carry as CONTROL + a private character."""
+    from Evtx.Views import escape_value
+
+    text = escape_value(text).replace("\r", "&#13;")
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda m: CONTROL + chr(0xE000 + ord(m.group())), text)
+    return text
+
+
+def _typed(sub: Any) -> str:
+    """A substitution value the way the Rust parser prints it (so that both engines agree),
+    numbers and booleans tagged with TYPED so that they come back as JSON numbers."""
+    kind = type(sub).__name__
+    if kind in _INTEGER_NODES:
+        return TYPED + "i" + sub.string()
+    if kind in ("FloatTypeNode", "DoubleTypeNode"):
+        return TYPED + "f" + sub.string()
+    if kind == "BooleanTypeNode":
+        raw = sub.unpack_dword(0)  # a value other than 0 or 1 is printed as the number
+        return TYPED + ("b" + str(bool(raw)) if raw in (0, 1) else "i" + str(raw))
+    if kind in ("Hex32TypeNode", "Hex64TypeNode"):
+        return f"0x{int(sub.string(), 16):x}"
+    if kind == "GuidTypeNode":
+        return sub.string().strip("{}").upper()
+    if kind == "BinaryTypeNode":
+        return base64.b64decode(sub.string()).hex().upper()
+    if kind == "WstringArrayTypeNode":
+        return TYPED + "a" + ARRAY_SEPARATOR.join(_escape(item) for item in _items(sub))
+    return _escape(sub.string())
+
+
+def _items(sub: Any) -> list[str]:
+    """The strings of a string array value (NUL-separated UTF-16)."""
+    raw = bytes(sub._buf[sub.offset():sub.offset() + sub.length()])
+    return raw.decode("utf-16-le", errors="replace").rstrip("\x00").split("\x00")
+
+
+def render_xml(root: Any, payload: bool = False) -> str:
+    """python-evtx's XML view of a root node, with exact FILETIMEs, NULL kept apart from "",
+    and payload values in the Rust parser's forms (see _typed)."""
     from Evtx import Nodes as n
     from Evtx.Views import escape_value, validate_name
 
     subs = root.substitutions()
 
-    def value_of(sub: Any) -> str:
+    def value_of(sub: Any, inside: bool) -> str:
         if isinstance(sub, n.BXmlTypeNode):
-            return render_xml(sub.root())
+            return render_xml(sub.root(), inside)
         if isinstance(sub, n.FiletimeTypeNode):
             exact = filetime_to_iso(sub.unpack_qword(0))
             if exact is not None:
                 return exact
+        if inside:
+            try:
+                return _typed(sub)
+            except Exception:  # an odd value: its plain text
+                return _escape(sub.string())
         return escape_value(sub.string())
 
     def is_null(node: Any) -> bool:
         subst = (n.NormalSubstitutionNode, n.ConditionalSubstitutionNode)
         return isinstance(node, subst) and isinstance(subs[node.index()], n.NullTypeNode)
 
-    def rec(node: Any, acc: list[str]) -> None:
+    def rec(node: Any, acc: list[str], inside: bool) -> None:
         if isinstance(node, n.OpenStartElementNode):
+            tag = node.tag_name()
             acc.append("<")
-            acc.append(node.tag_name())
+            acc.append(tag)
             for child in node.children():
                 if isinstance(child, n.AttributeNode):
                     value = child.attribute_value()
@@ -159,16 +232,17 @@ def render_xml(root: Any) -> str:
                     acc.append(" ")
                     acc.append(validate_name(child.attribute_name().string()))
                     acc.append('="')
-                    rec(value, acc)
+                    rec(value, acc, False)
                     acc.append('"')
             acc.append(">")
+            inner = inside or tag in ("EventData", "UserData")
             for child in node.children():
-                rec(child, acc)
+                rec(child, acc, inner)
             acc.append("</")
-            acc.append(validate_name(node.tag_name()))
+            acc.append(validate_name(tag))
             acc.append(">\n")
         elif isinstance(node, n.ValueNode):
-            acc.append(escape_value(node.children()[0].string()))
+            acc.append(_escape(node.children()[0].string()))
         elif isinstance(node, n.CDataSectionNode):
             acc.append("<![CDATA[")
             acc.append(escape_value(node.cdata()))
@@ -177,11 +251,11 @@ def render_xml(root: Any) -> str:
             acc.append(escape_value(node.entity_reference()))
         elif isinstance(node, (n.NormalSubstitutionNode, n.ConditionalSubstitutionNode)):
             sub = subs[node.index()]
-            acc.append(ABSENT if isinstance(sub, n.NullTypeNode) else value_of(sub))
+            acc.append(ABSENT if isinstance(sub, n.NullTypeNode) else value_of(sub, inside))
         elif isinstance(node, n.TemplateInstanceNode):
             raise ValueError("a template instance inside a template")
 
     acc: list[str] = []
     for child in root.template().children():
-        rec(child, acc)
+        rec(child, acc, payload)
     return "".join(acc)
