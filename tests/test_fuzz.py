@@ -124,7 +124,7 @@ def test_mutated_evtx_never_crashes_and_engines_agree(tmp_path_factory: Any, nam
             assert row == golden[record_id], (kind, seed, record_id)
     # The same records, by the file's own numbers; the same values wherever the chunk vouches
     # for them (in a chunk marked extra.integrity the two parsers may read damaged values apart).
-    assert file_numbers(rust) == file_numbers(python), (kind, seed)
+    assert file_numbers(rust).keys() == file_numbers(python).keys(), (kind, seed)
     verified = {n: r for n, r in file_numbers(rust).items() if "integrity" not in r["extra"]}
     for number, row in verified.items():
         assert row == file_numbers(python)[number], (kind, seed, number)
