@@ -3,8 +3,10 @@ goldens, framing in constant memory, damage and detection."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,11 +187,34 @@ def test_user_source_never_borrows_a_catalog_name(identifier: str, symbol: str) 
 # -- message, data, extra ---------------------------------------------------------------------
 
 
+def test_wcf_only_keeps_wcf_trace_sources_not_a_users_own() -> None:
+    records = [Record(T0, "Information", 0x20001, source="System.ServiceModel", description="a"),
+               Record(T0, "Information", 0, source="System.ServiceModel.MessageLogging",
+                      message=MessageLog(source="TransportSend", body="<x/>")),
+               Record(T0, "Information", 0x20001, source="MyCompany.Orders", description="b")]
+    result = CliRunner().invoke(main, ["decode", "-", "--wcf-only", "--format", "json",
+                                       "--fields", "provider", "--stats"],
+                                input=write_svclog(records))
+    assert result.exit_code == 0
+    assert [json.loads(line)["provider"] for line in result.stdout.splitlines()] == [
+        "System.ServiceModel", "System.ServiceModel.MessageLogging"]
+    assert "3 records read, 2 matched, 1 filtered out" in result.stderr
+
+
 def test_message_is_description_else_text_else_none() -> None:
     assert one(Record(T0, "Information", 1, source="A", description="told")).message == "told"
     assert one(Record(T0, "Information", 1, source="A", text=" plain & <text> ")).message == (
         "plain & <text>")
     assert one(Record(T0, "Information", 1, source="A", text="")).message is None
+
+
+def test_trace_data_items_are_one_a_line() -> None:
+    """TraceSource.TraceData(type, id, a, b) writes one DataItem per object."""
+    data = write_svclog([Record(T0, "Information", 1, source="MyCompany.Orders", text="@")])
+    data = data.replace(b">@<", b"><TraceData><DataItem>first</DataItem><DataItem> a &amp; b "
+                                b"</DataItem><DataItem /></TraceData><")
+    events, damage = decode(data)
+    assert damage == [] and [e.message for e in events] == ["first\na & b"]
 
 
 def test_extended_data_leaves() -> None:
@@ -217,6 +242,23 @@ def test_exception_block_is_unescaped_once_with_inner_exceptions() -> None:
     assert "NativeErrorCode" not in block and "InnerException" not in socket
     assert list(block) == ["ExceptionType", "Message", "StackTrace", "ExceptionString",
                            "InnerException"]
+
+
+def test_a_chain_of_inner_exceptions_too_deep_for_json_is_cut(tmp_path: Path) -> None:
+    chain = ExceptionInfo("System.Exception", "level 300", "", "")
+    for level in range(299, -1, -1):
+        chain = ExceptionInfo("System.Exception", f"level {level}", "", "", inner=chain)
+    path = tmp_path / "deep.svclog"
+    path.write_bytes(write_svclog([Record(T0, "Error", 131075, description="d", exception=chain),
+                                   Record(T0, "Information", 0x20001, description="next")]))
+    result = CliRunner().invoke(main, ["decode", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    block = json.loads(result.stdout.splitlines()[0])["data"]["Exception"]
+    levels = []
+    while block is not None:
+        levels.append(block["Message"])
+        block = block.get("InnerException")
+    assert levels == [f"level {n}" for n in range(33)]
 
 
 def test_text_that_looks_escaped_stays_outside_exception_blocks() -> None:
@@ -278,6 +320,18 @@ def test_control_characters_are_dropped_never_fatal(references: bool) -> None:
     assert events[0].data == {"Via": "xy"}
 
 
+def test_references_to_surrogates_are_dropped_and_legal_characters_kept() -> None:
+    kept = "\ud6d8\ud7ff\ue000\ue09c\U0001f600"  # Hangul, private use, an emoji: legal XML
+    text = "".join(f"&#{ord(c)};" for c in kept) + "&#x1F600;"
+    dropped = "&#xDC00;&#xdfff;&#xD800;&#55296;&#56320;&#57343;&#xFFFE;&#65535;"
+    records = [Record(T0, "Information", 0x20001, text="x"),
+               Record(T0, "Information", 0x20001, text="x")]
+    data = write_svclog(records).replace(b">x<", f">a{dropped}{text}b<".encode(), 1)
+    events, damage = decode(data)
+    assert damage == [] and len(events) == 2
+    assert events[0].message == f"a{kept}\U0001f600b"
+
+
 # -- framing, damage, accounting --------------------------------------------------------------
 
 
@@ -321,6 +375,54 @@ def test_bytes_outside_records_are_one_warning() -> None:
     assert len(events) == 3
     assert len(damage) == 1 and "outside any <E2ETraceEvent>" in damage[0].detail
     assert damage[0].lost is None
+
+
+@pytest.mark.parametrize("block", [1, 15, 16, 17, 1 << 20])
+def test_bom_declaration_and_comments_between_records_are_no_damage(block: int) -> None:
+    records = trace_log()[:3]
+    data = (b"\xef\xbb\xbf<?xml version=\"1.0\"?>\r\n<!-- begun by a tool -->\r\n"
+            + write_svclog(records[:1]) + b"\r\n\xef\xbb\xbf" + write_svclog(records[1:])
+            + b"<!-- end -->\r\n")
+    pieces = list(fragments(io.BytesIO(data), block=block))
+    assert [type(p).__name__ for p in pieces] == ["Fragment"] * 3
+    events, damage = decode(data)
+    assert len(events) == 3 and damage == []
+    junk = list(fragments(io.BytesIO(b"\xef\xbb\xbf<x/>" + write_svclog(records[:1])), block))
+    assert [type(p).__name__ for p in junk] == ["Junk", "Fragment"]
+
+
+def prefixed(data: bytes) -> bytes:
+    """The records as a writer that gives the E2E and System elements prefixes writes them."""
+    def system(match: re.Match[bytes]) -> bytes:
+        return re.sub(rb"<(/?)(\w+)", rb"<\1s:\2", match.group(0)).replace(
+            b"<s:System xmlns=", b"<s:System xmlns:s=")
+    data = re.sub(rb"<System .*?</System>", system, data, flags=re.S)
+    return re.sub(rb"<(/?)(E2ETraceEvent|ApplicationData)\b", rb"<\1e2e:\2", data).replace(
+        b"<e2e:E2ETraceEvent xmlns=", b"<e2e:E2ETraceEvent xmlns:e2e=")
+
+
+@pytest.mark.parametrize("block", [1, 17, 1 << 20])
+def test_records_with_prefixed_elements_read_as_the_plain_ones(block: int) -> None:
+    records = trace_log()
+    plain = write_svclog(records)
+    data = prefixed(plain)
+    assert data.count(b"<e2e:E2ETraceEvent xmlns:e2e=") == len(records)
+    assert b"<s:EventID>" in data and b"<E2ETraceEvent" not in data
+    pieces = list(fragments(io.BytesIO(data), block=block))
+    assert [p.complete for p in pieces if isinstance(p, Fragment)] == [True] * len(records)
+    events, damage = decode(data)
+    assert damage == []
+    assert [e.to_dict() for e in events] == [e.to_dict() for e in decode(plain)[0]]
+    errors, _ = decode(data, quick=lambda _id, level: level is not None and level <= 2)
+    assert errors and all(e.level_value in (1, 2) for e in errors)
+
+
+def test_prefixed_records_are_detected_and_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "prefixed.log"
+    path.write_bytes(prefixed(write_svclog(trace_log()[:3])))
+    assert detect(Input(str(path), path)) == "svclog"
+    result = CliRunner().invoke(main, ["decode", str(path), "--count"])
+    assert result.exit_code == 0 and result.stdout.strip() == "3"
 
 
 def test_a_record_without_a_header_is_lost_not_invented() -> None:
@@ -403,3 +505,21 @@ def test_jq_reads_exceptions_as_a_developer_does() -> None:
     messages = [json.loads(line)["data"].get("Exception", {}).get("Message")
                 for line in result.stdout.splitlines()]
     assert "Division of 1 by 0 failed: a < b && b > 0 expected" in messages
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-16-le"])
+def test_a_log_re_saved_as_utf16_reads_as_the_original(tmp_path: Path, codec: str) -> None:
+    """PowerShell's Out-File and editors re-save a log as UTF-16; the records are the same."""
+    original = write_svclog(trace_log())
+    bom = {"utf-16": b"", "utf-16-be": codecs.BOM_UTF16_BE, "utf-16-le": b""}[codec]
+    path = tmp_path / "resaved.svclog"
+    path.write_bytes(bom + original.decode("utf-8").encode(codec))
+    assert detect(Input(str(path), path)) == "svclog"
+    expected = [e.to_dict() for e in decode(original)[0]]
+    stats = Stats()
+    got = [e.to_dict() for e in read([str(path)], stats=stats)]
+    assert [dict(e, source=None) for e in got] == [dict(e, source=None) for e in expected]
+    assert stats.complete
+    piped = CliRunner().invoke(main, ["decode", "-", "--input-format", "svclog", "--count"],
+                               input=path.read_bytes())
+    assert piped.exit_code == 0 and piped.stdout.strip() == str(len(expected))

@@ -137,3 +137,18 @@ def test_merged_output_is_the_same_whatever_the_jobs(fmt: str) -> None:
     assert limited.exit_code == 0
     if fmt != "count":
         assert limited.stdout == outputs.pop()
+
+
+@pytest.mark.parametrize("written", ["2026-03-02T09:15:00.02K0000Z", "yesterday",
+                                     "2026-13-45T09:15:00.0000000Z"])
+def test_a_time_that_is_not_one_costs_the_duration_only(tmp_path: Path, written: str) -> None:
+    a = guid(1)
+    records = [Record("2026-03-02T09:15:00.0000000Z", "Start", 0x2000D, activity=a),
+               Record("2026-03-02T09:15:01.0000000Z", "Stop", 0x2000D, activity=a)]
+    data = write_svclog(records).replace(b"2026-03-02T09:15:01.0000000Z", written.encode())
+    path = tmp_path / "odd-time.svclog"
+    path.write_bytes(data)
+    result = CliRunner().invoke(main, ["activities", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["event_count"] == 2 and row["duration_ms"] is None

@@ -105,8 +105,8 @@ def complete_names(kind: str) -> Callable[..., list[Any]]:
 @click.version_option(__version__, "-V", "--version", prog_name="wcfevents")
 def main() -> None:
     """Decode and explain WCF and Workflow ETW traces (provider
-    Microsoft-Windows-Application Server-Applications) from .evtx files and XML exports, and
-    WCF's own .svclog trace and message logs.
+    Microsoft-Windows-Application Server-Applications) from .evtx and .etl files and XML
+    exports, and WCF's own .svclog trace and message logs.
 
     \b
     Examples:
@@ -259,7 +259,8 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--provider", "providers", multiple=True, metavar="NAME|GUID",
                      help="Provider name or GUID."),
         click.option("--wcf-only", is_flag=True,
-                     help="Only Microsoft-Windows-Application Server-Applications events."),
+                     help="Only WCF's own events: Microsoft-Windows-Application "
+                          "Server-Applications, and WCF/WF trace sources of .svclog files."),
         click.option("--since", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         click.option("--until", metavar="TIME", help="ISO 8601 time, or 15m / 2h / 1d ago."),
         *([click.option("--activity", "activities", multiple=True, metavar="GUID",
@@ -271,7 +272,8 @@ def _filter_options(func: F, with_activity: bool) -> F:
         click.option("--engine", type=click.Choice(["auto", "rust", "python"]), default="auto",
                      show_default=True, help=".evtx engine: the Rust evtx package or python-evtx."),
         click.option("--input-format", type=click.Choice(
-            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog"]), default="auto",
+            ["auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog", "etl"]),
+            default="auto",
             show_default=True, help="Input format; auto detects it from the content."),
         click.option("--strict", is_flag=True,
                      help="Drop .evtx chunks whose checksum fails instead of decoding them."),
@@ -349,6 +351,10 @@ class Run:
                 f"{s.lost} lost")
         if s.unknown_loss:
             line += f" (+ {s.unknown_loss} damaged parts of unknown size)"
+        if s.skipped:
+            line += f"; {s.skipped} records of other kinds skipped"
+        if s.session_lost:
+            line += f"; {s.session_lost} events lost by the trace session before writing"
         if s.unreadable:
             line += f"; {s.unreadable} of {s.inputs} inputs unreadable"
         return line
@@ -418,17 +424,18 @@ def table_layout(paths: tuple[str, ...], fields: list[str] | None, no_color: boo
               help="Stop after N matching events.")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many events match.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes for large .evtx files (default: one per core).")
+              help="Worker processes for large .evtx and .etl files (default: one per core).")
 @click.option("--stats", "show_stats", is_flag=True,
               help="Always print the record accounting on stderr.")
 @no_color_option
 def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
            count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
            **options: Any) -> None:
-    """Decode .evtx files, XML exports and .svclog files into a table, JSON Lines or CSV.
+    """Decode .evtx and .etl files, XML exports and .svclog files into a table, JSON Lines or
+    CSV.
 
-    Inputs are files, directories (their .evtx, .xml, .svclog and .e2e files) or - for stdin;
-    the format is detected from the content. Several inputs are merged in time order.
+    Inputs are files, directories (their .evtx, .etl, .xml, .svclog and .e2e files) or - for
+    stdin; the format is detected from the content. Several inputs are merged in time order.
     Different options AND, repeated values OR.
 
     \b
@@ -590,6 +597,81 @@ def activities(paths: tuple[str, ...], focus: str | None, fmt: str | None, limit
             if tracker.without_activity:
                 console.print(f"[dim]{tracker.without_activity} events carry no ActivityID[/]")
     sys.stdout.flush()
+    run.finish()
+
+
+# -- report (the HTML page) ---------------------------------------------------------------------
+
+
+def default_report_path(paths: tuple[str, ...]) -> str:
+    """Beside the first input: its name + .html; report.html for stdin."""
+    from pathlib import Path
+
+    first = paths[0]
+    if first == "-":
+        return "report.html"
+    path = Path(first).resolve() if Path(first).name in ("", ".", "..") else Path(first)
+    return str(path.with_name(path.name + ".html"))
+
+
+def describe_filters(options: dict[str, Any]) -> list[str]:
+    """The selection options given, as `name: value` lines for the page."""
+    described = []
+    for name in ("ids", "levels", "keywords", "channels", "providers", "since", "until",
+                 "activities", "pids", "grep"):
+        value = options.get(name)
+        if value:
+            shown = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            described.append(f"{name.rstrip('s') if name != 'grep' else name}: {shown}")
+    if options.get("wcf_only"):
+        described.append("wcf-only")
+    return described
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR|-...",
+                type=click.Path(allow_dash=True))
+@filter_options
+@click.option("--output", "-o", metavar="FILE", type=click.Path(dir_okay=False),
+              help="The page to write (default: beside the first input, its name + .html).")
+@click.option("--open", "open_page", is_flag=True, help="Open the page in the default browser.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes for large .evtx files (default: one per core).")
+def report(paths: tuple[str, ...], output: str | None, open_page: bool, jobs: int | None,
+           **options: Any) -> None:
+    """Write one self-contained HTML page: overview, timeline, activities nested by transfers,
+    errors and warnings with hints, and a filterable events table. It works offline and makes
+    no network request.
+
+    \b
+    Examples:
+      wcfevents report trace.evtx -o report.html --open
+      wcfevents report traces/ --wcf-only --since 2h
+    """
+    from pathlib import Path
+
+    from wcfevents.report import Collector, Feed, report_data, write
+
+    target = Path(output or default_report_path(paths))
+    run = Run(paths, options)
+    collector = Collector()
+    if jobs == 1:  # one process: the events straight in, no windows and no batches
+        collector.feed(run.events())
+    else:
+        for block in run.encoded(Feed(collector), jobs):
+            collector.absorb(block)
+    if run.stats.inputs and run.stats.unreadable == run.stats.inputs:
+        run.finish()  # nothing could be read: exit 2, no page
+    data = report_data(collector, run.stats, list(paths), describe_filters(options))
+    try:
+        size = write(target, data)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_USAGE)
+    click.echo(f"wcfevents: report written to {target} ({size / 1e6:.1f} MB)", err=True)
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(target.resolve().as_uri())
     run.finish()
 
 

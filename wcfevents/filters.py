@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from wcfevents.catalog import PROVIDER_KEYWORD_BITS, Catalog, UnknownName, level_value
+from wcfevents.catalog.tracecodes import is_wcf_trace_source
 from wcfevents.model import Event, canonical_guid, canonical_time, guid_or_prefix, is_full_guid
 
 Check = Callable[[Event], bool]
@@ -230,9 +231,13 @@ class Filters:
             else:
                 names.add(value.strip().lower())
 
+        wcf_only = self.wcf_only
+
         def by_provider(e: Event) -> bool:
             if e.provider_guid in guids:
                 return True
+            if wcf_only and e.provider_guid is None and is_wcf_trace_source(e.provider):
+                return True  # WCF's own trace sources (.svclog)
             return (e.provider or "").lower() in names
 
         return by_provider

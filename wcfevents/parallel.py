@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from wcfevents.filters import Filters
 from wcfevents.model import Event
@@ -129,7 +130,8 @@ def encoded(
         return
     for source in sources:
         windows = windows_of(source, engine, input_format, workers, window_chunks)
-        if windows is None:
+        etl = None if windows is not None else _etl_plan(source, input_format, workers)
+        if windows is None and etl is None:
             events = read_inputs([source], filters, engine=engine, input_format=input_format,
                                  strict=strict, stats=stats, on_damage=on_damage,
                                  on_unreadable=on_unreadable)
@@ -138,8 +140,10 @@ def encoded(
             continue
         stats.inputs += 1
         assert source.path is not None
-        tasks = (Window(source.path, source.name, start, end, filters, strict, encode)
-                 for start, end in windows)
+        tasks: Iterator[Any] = (
+            Window(source.path, source.name, start, end, filters, strict, encode)
+            for start, end in windows or ()) if etl is None else _etl_tasks(
+            source, etl, filters, encode, stats, on_damage)
         failed = False
         for result in _run(tasks, workers):
             stats.add_counts(result.stats)
@@ -157,16 +161,33 @@ def encoded(
             yield result.output
 
 
-def _run(tasks: Iterator[Window], workers: int) -> Iterator[Result]:
+def decode_task(task: Any) -> Result:
+    """A worker's task: an .evtx chunk window, or one with its own `run` (.etl time windows)."""
+    return task.run() if hasattr(task, "run") else decode_window(task)
+
+
+def _etl_plan(source: Input, input_format: str, workers: int) -> Any:
+    from wcfevents.parallel_etl import plan
+
+    return plan(source, input_format, workers)
+
+
+def _etl_tasks(source: Input, planned: Any, *args: Any) -> Iterator[Any]:
+    from wcfevents.parallel_etl import tasks
+
+    return tasks(source, planned, *args)
+
+
+def _run(tasks: Iterator[Any], workers: int) -> Iterator[Result]:
     """Results in task order, with at most two tasks a worker in flight."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with context.Pool(workers, initializer=_quiet_worker) as pool:
         pending: deque = deque()
         for task in islice(tasks, workers * 2):
-            pending.append(pool.apply_async(decode_window, (task,)))
+            pending.append(pool.apply_async(decode_task, (task,)))
         while pending:
             result = pending.popleft().get()
             for task in islice(tasks, 1):
-                pending.append(pool.apply_async(decode_window, (task,)))
+                pending.append(pool.apply_async(decode_task, (task,)))
             yield result

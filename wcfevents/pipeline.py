@@ -24,15 +24,17 @@ from wcfevents.catalog import load as load_catalog
 from wcfevents.enrich import enrich
 from wcfevents.filters import Filters
 from wcfevents.model import Event
-from wcfevents.sources import EVTX_MAGIC, Damage, Input, InputError, Reader
+from wcfevents.sources import EVTX_MAGIC, Damage, Input, InputError, Notice, Reader
 
 ENGINES = ("auto", "rust", "python")
-INPUT_FORMATS = ("auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog")
-TRACE_SUFFIXES = (".evtx", ".xml", ".svclog", ".e2e")
+INPUT_FORMATS = ("auto", "evtx", "xml", "tracerpt", "wevtutil", "toxml", "svclog", "etl")
+BINARY_FORMATS = ("evtx", "etl")  # read from a file: stdin is spooled first
+TRACE_SUFFIXES = (".evtx", ".xml", ".svclog", ".e2e", ".etl")
 # XmlWriterTraceListener output: <E2ETraceEvent> fragments with no root (a declaration or a
 # comment before them is allowed, for files someone edited).
 _SVCLOG_HEAD = re.compile(
-    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<E2ETraceEvent[\s>]", re.S)
+    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:[A-Za-z_][\w.\-]{0,63}:)?E2ETraceEvent[\s>]",
+    re.S)
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Stats:
     lost: int = 0  # records known to be lost in damaged parts
     damaged: int = 0  # damaged parts (chunks, records, truncated ends)
     unknown_loss: int = 0  # damaged parts whose record count cannot be told
+    skipped: int = 0  # records of kinds the reader does not decode (not events, not lost)
+    session_lost: int = 0  # events the writer says it lost before writing (not in the file)
     damage: list[Damage] = field(default_factory=list)
 
     def add_damage(self, damage: Damage) -> None:
@@ -57,11 +61,16 @@ class Stats:
             self.lost += damage.lost
         self.damage.append(damage)
 
+    def add_notice(self, notice: Notice) -> None:
+        self.skipped += notice.skipped
+        self.session_lost += notice.session_lost
+
     def add_counts(self, other: Stats) -> None:
         """Counts of a part of one input decoded elsewhere (its damage is reported separately)."""
         self.read += other.read
         self.matched += other.matched
         self.filtered += other.filtered
+        self.skipped += other.skipped
 
     @property
     def complete(self) -> bool:
@@ -72,12 +81,31 @@ class Stats:
     def to_dict(self) -> dict[str, int]:
         return {"inputs": self.inputs, "unreadable": self.unreadable, "read": self.read,
                 "matched": self.matched, "filtered": self.filtered, "lost": self.lost,
-                "damaged_parts": self.damaged}
+                "damaged_parts": self.damaged, "skipped": self.skipped,
+                "session_lost": self.session_lost}
+
+
+def reporter(stats: Stats, on_damage: Callable[[Damage | Notice], None] | None
+             ) -> Callable[[Damage | Notice], None]:
+    """What a reader's reports do: damage counts and warns; a notice counts, and warns when it
+    tells of events the writer lost (true, but no damage: it changes no exit code)."""
+
+    def report(item: Damage | Notice) -> None:
+        if isinstance(item, Notice):
+            stats.add_notice(item)
+            if (item.session_lost or not item.skipped) and on_damage:
+                on_damage(item)
+            return
+        stats.add_damage(item)
+        if on_damage:
+            on_damage(item)
+
+    return report
 
 
 def expand(paths: Iterable[str]) -> Iterator[Input]:
-    """Files as given; directories as their trace files (.evtx .xml .svclog .e2e, sorted);
-    `-` as stdin."""
+    """Files as given; directories as their trace files (.evtx .xml .svclog .e2e .etl,
+    sorted); `-` as stdin."""
     for text in paths:
         if text == "-":
             yield Input("<stdin>", None, sys.stdin.buffer)
@@ -107,7 +135,8 @@ def _is_pipe(path: Path) -> bool:
 
 
 def detect(source: Input) -> str:
-    """`evtx`, `svclog` or `xml`, from the content, never the file name; InputError otherwise."""
+    """`evtx`, `etl`, `svclog` or `xml`, from the content, never the file name; InputError
+    otherwise."""
     if source.path is not None:
         try:
             mode = source.path.stat().st_mode
@@ -124,16 +153,30 @@ def detect(source: Input) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if _SVCLOG_HEAD.match(stripped):
         return "svclog"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        from wcfevents.sources.svclog import utf8_head
+
+        if _SVCLOG_HEAD.match(utf8_head(head).lstrip()):
+            return "svclog"  # re-saved as UTF-16
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or stripped.startswith(b"<"):
         return "xml"
     if not head:
         raise InputError(f"{source.name}: empty file")
-    raise InputError(f"{source.name}: neither an .evtx file, an .svclog nor an XML event export")
+    from wcfevents.sources.etl import sniff
+
+    if sniff(head):
+        return "etl"
+    raise InputError(f"{source.name}: neither an .evtx or .etl file, an .svclog nor an XML "
+                     "event export")
 
 
 def make_reader(fmt: str, engine: str = "auto", input_format: str = "auto",
                 strict: bool = False) -> Reader:
     """The reader for a detected format and the user's engine choice."""
+    if fmt == "etl":
+        from wcfevents.sources.etl import EtlReader
+
+        return EtlReader()
     if fmt == "evtx":
         if engine == "python":
             from wcfevents.sources.evtx_python import PythonEvtxReader
@@ -195,7 +238,7 @@ def read_inputs(
     input_format: str = "auto",
     strict: bool = False,
     stats: Stats | None = None,
-    on_damage: Callable[[Damage], None] | None = None,
+    on_damage: Callable[[Damage | Notice], None] | None = None,
     on_unreadable: Callable[[InputError], None] | None = None,
     catalog: Catalog | None = None,
     reader: Reader | None = None,
@@ -207,10 +250,7 @@ def read_inputs(
     raw_check, enriched_check = filters.build(catalog)
     quick = filters.quick()
 
-    def report(damage: Damage) -> None:
-        stats.add_damage(damage)
-        if on_damage:
-            on_damage(damage)
+    report = reporter(stats, on_damage)
 
     for source in sources:
         stats.inputs += 1
@@ -218,8 +258,8 @@ def read_inputs(
         try:
             if reader is None:
                 fmt = detect(source) if input_format == "auto" else (
-                    input_format if input_format in ("evtx", "svclog") else "xml")
-                if fmt == "evtx" and source.path is None:
+                    input_format if input_format in (*BINARY_FORMATS, "svclog") else "xml")
+                if fmt in BINARY_FORMATS and source.path is None:
                     source = spooled(source)
                     temporary = source.path
                 chosen = make_reader(fmt, engine, input_format, strict)

@@ -65,7 +65,10 @@ class Activity:
     def duration_ms(self) -> float | None:
         if self.first is None or self.last is None:
             return None
-        return round((iso_to_filetime(self.last) - iso_to_filetime(self.first)) / 10_000, 4)
+        try:
+            return round((iso_to_filetime(self.last) - iso_to_filetime(self.first)) / 10_000, 4)
+        except ValueError:  # a record's time as written was not a time (kept as it is)
+            return None
 
     @property
     def failed(self) -> bool:
@@ -190,9 +193,10 @@ class ActivityTracker:
                 activity.own_error = (stamp, text)
         elif event.level_value == 3:
             activity.warnings += 1
-        told = describe(event)
-        if told is not None and told[0] < activity.described_by_rank:
-            activity.described_by_rank, activity.description = told
+        if activity.described_by_rank > 0:  # 0 is the best description there is
+            told = describe(event)
+            if told is not None and told[0] < activity.described_by_rank:
+                activity.described_by_rank, activity.description = told
         if event.opcode == START_SUBTYPE and activity.name is None:
             name = event.data.get("ActivityName")
             if isinstance(name, str) and name:

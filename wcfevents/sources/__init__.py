@@ -43,7 +43,23 @@ def plural(count: int, noun: str = "record") -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-DamageReport = Callable[[Damage], None]
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something true about an input that is not damage: records read past on purpose
+    (`skipped`: kinds the reader does not turn into events, e.g. kernel records in an .etl
+    file) and events the writer says it never wrote (`session_lost`: an ETW session's own
+    EventsLost count). Neither is a record lost from the file."""
+
+    source: str
+    detail: str
+    skipped: int = 0
+    session_lost: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.detail}"
+
+
+DamageReport = Callable[[Damage | Notice], None]
 # A cheap test on (event ID, level) that a reader may apply before decoding a record fully.
 QuickCheck = Callable[[int | None, int | None], bool]
 

@@ -8,14 +8,17 @@ fragment, are reported as damage with their offset and decoding goes on.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
+from typing import BinaryIO, cast
 
 from lxml import etree
 
 from wcfevents.model import Event
 from wcfevents.sources import Damage, DamageReport, Input, QuickCheck
-from wcfevents.sources.svclog_frames import Fragment, Junk, fragments, xml_safe
+from wcfevents.sources.etw_xml import _sniff_encoding
+from wcfevents.sources.svclog_frames import BLOCK, Fragment, Junk, fragments, xml_safe
 from wcfevents.sources.svclog_records import level_of, to_event
 
 # The header facts a quick filter needs, read from the bytes before parsing the record.
@@ -39,9 +42,10 @@ class SvclogReader:
     def events(self, source: Input, report: DamageReport,
                quick: QuickCheck | None = None) -> Iterator[Event | None]:
         """Every complete record in file order; damage reported as it is met."""
+        head = source.head()  # first: for stdin it puts the buffer in place
         stream = source.open()
         try:
-            for piece in fragments(stream):
+            for piece in fragments(as_utf8(stream, head)):
                 if isinstance(piece, Junk):
                     report(Damage(source.name, piece.offset,
                                   f"{piece.size} bytes outside any <E2ETraceEvent> record"))
@@ -78,6 +82,41 @@ class SvclogReader:
             yield None
             return
         yield event
+
+
+class _Utf8:
+    """A stream in another encoding read as the UTF-8 the listener writes (offsets in warnings
+    are then offsets in that UTF-8 text)."""
+
+    def __init__(self, stream: BinaryIO, codec: str, bom: int) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+        stream.read(bom)
+
+    def read(self, size: int = BLOCK) -> bytes:
+        while True:
+            chunk = self.stream.read(size)
+            text = self.decoder.decode(chunk, final=not chunk)
+            if text or not chunk:
+                return text.encode("utf-8")
+
+
+def as_utf8(stream: BinaryIO, head: bytes) -> BinaryIO:
+    """The stream as UTF-8: a file re-saved as UTF-16 (an editor, PowerShell's Out-File) is
+    transcoded as it is read; UTF-8 (with or without a BOM) is read as it is."""
+    codec, bom = _sniff_encoding(head)
+    if codec == "utf-8":
+        return stream
+    return cast(BinaryIO, _Utf8(stream, codec, bom))
+
+
+def utf8_head(head: bytes) -> bytes:
+    """The first bytes of a file as UTF-8, whatever encoding they are in (for detection)."""
+    codec, bom = _sniff_encoding(head)
+    if codec == "utf-8":
+        return head
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    return decoder.decode(head[bom:]).encode("utf-8")
 
 
 def _quick_facts(data: bytes) -> tuple[int, int | None] | None:

@@ -24,6 +24,9 @@ ACTIVITY_TYPES = ("Start", "Stop", "Suspend", "Resume", "Transfer")
 DIAGNOSTICS_LEVELS = {1: 1, 2: 2, 4: 3, 8: 4, 16: 5}
 EXCEPTION_PARTS = ("ExceptionType", "Message", "StackTrace", "ExceptionString")
 ADDRESSING = ("Action", "To", "MessageID", "RelatesTo")
+# InnerException levels kept: .NET chains are a few deep, and JSON encoders stop near 255 levels
+# (the outer ExceptionString holds the whole chain as text anyway).
+MAX_INNER = 32
 _ESCAPES = re.compile(r"&(lt|gt|amp);")
 _ESCAPED = {"lt": "<", "gt": ">", "amp": "&"}
 _BODY_START = re.compile(rb"<MessageLogTraceRecord\b[^>]*>")
@@ -85,17 +88,18 @@ def leaves(container: Any, data: dict[str, Any], unescape: re.Pattern[str] | Non
             lists.add(name)
 
 
-def exception(block: Any) -> dict[str, Any]:
+def exception(block: Any, depth: int = 0) -> dict[str, Any]:
     """A TraceRecord's Exception block: the four texts, and NativeErrorCode and InnerException
-    (the same shape) where present; texts as the exception had them."""
+    (the same shape, MAX_INNER levels at most) where present; texts as the exception had
+    them."""
     found: dict[str, Any] = {}
     inner = None
     for child in block:
         name = local(child.tag)
         if name in EXCEPTION_PARTS or name == "NativeErrorCode":
             found.setdefault(name, unescape_once(child.text or ""))
-        elif name == "InnerException" and inner is None:
-            inner = exception(child)
+        elif name == "InnerException" and inner is None and depth < MAX_INNER:
+            inner = exception(child, depth + 1)
     result: dict[str, Any] = {name: found.get(name) for name in EXCEPTION_PARTS}
     if "NativeErrorCode" in found:
         result["NativeErrorCode"] = found["NativeErrorCode"]
@@ -257,8 +261,10 @@ def to_event(root: Any, fragment: bytes, source: str) -> Event | None:
 
 
 def application_data(application: Any, fragment: bytes, event: Event) -> None:
-    """TraceRecord, MessageLogTraceRecord, or plain text as the message."""
-    for item in application.iter("{*}DataItem"):
+    """TraceRecord, MessageLogTraceRecord, or plain text as the message (TraceSource.TraceData
+    writes one DataItem per object: their texts one a line)."""
+    items = list(application.iter("{*}DataItem"))
+    for item in items:
         for record in item:
             name = local(record.tag)
             if name == "TraceRecord":
@@ -269,5 +275,6 @@ def application_data(application: Any, fragment: bytes, event: Event) -> None:
             if name == "MessageLogTraceRecord":
                 message_log(record, fragment, event)
                 return
-    text = "".join(application.itertext()).strip()
+    parts = items or [application]
+    text = "\n".join(t for t in ("".join(p.itertext()).strip() for p in parts) if t)
     event.message = text or None
