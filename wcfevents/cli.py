@@ -1,8 +1,8 @@
 """The `wcfevents` command: parses options and wires them to the pipeline, nothing else.
 
 This is the only module that knows about terminals, colour, progress bars and exit codes.
-Exit codes: 0 all read; 1 finished but something was lost, unreadable or unknown; 2 usage error
-or no input could be read; 130 interrupted.
+Exit codes: 0 nothing lost (warnings alone included); 1 records lost, an input unreadable or an
+ID unknown; 2 usage error or no input could be read; 130 interrupted.
 """
 
 from __future__ import annotations

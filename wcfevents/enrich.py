@@ -19,7 +19,7 @@ from wcfevents.catalog import (
 from wcfevents.catalog import load as load_catalog
 from wcfevents.catalog.tracecodes import TRACE_CODE_BASE, is_wcf_trace_source
 from wcfevents.catalog.tracecodes import load as load_tracecodes
-from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
+from wcfevents.model import Event, canonical_guid, canonical_time, parse_int
 from wcfevents.render import MISSING, render
 
 _INTEGER_TYPES = frozenset(
@@ -29,12 +29,15 @@ _INTEGER_TYPES = frozenset(
 
 
 def coerce(value: Any, type_name: str) -> Any:
-    """A payload value in the canonical form of its manifest type; unchanged if it won't fit."""
-    if type_name == "win:UnicodeString":  # most values: only empty text changes
-        return None if value == "" or (isinstance(value, str) and value.isspace()) else value
-    value = empty_to_none(value)
-    if value is None:
-        return None
+    """A payload value in the canonical form of its manifest type; unchanged if it won't fit.
+
+    Text is kept as recorded: "" and whitespace stay what they are (None means absent).
+    """
+    if value is None or type_name == "win:UnicodeString" or (type(value) is not str and (
+            type_name not in _TYPED)):
+        return value
+    if isinstance(value, str) and (not value or value.isspace()):
+        return value
     if type_name in _INTEGER_TYPES:
         number = parse_int(value)
         return value if number is None else number
@@ -48,6 +51,9 @@ def coerce(value: Any, type_name: str) -> Any:
         text = str(value).strip().lower()
         return {"true": True, "1": True, "false": False, "0": False}.get(text, value)
     return value
+
+
+_TYPED = _INTEGER_TYPES | {"win:GUID", "win:FILETIME", "win:SYSTEMTIME", "win:Boolean"}
 
 
 def is_wcf(event: Event, catalog: Catalog) -> bool:
