@@ -96,7 +96,7 @@ def test_cut_record_exits_1_with_one_warning_naming_file_and_offset() -> None:
     start = path.read_bytes().rfind(b"<E2ETraceEvent")
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert warnings == [f"wcfevents: warning: {path} at offset {start}: record cut short "
-                        "(no </E2ETraceEvent>) (1 records lost)"]
+                        "(no </E2ETraceEvent>) (1 record lost)"]
 
 
 # -- the System header ------------------------------------------------------------------------

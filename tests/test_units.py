@@ -108,7 +108,10 @@ def test_other_providers_and_unknown_ids_keep_their_shape() -> None:
     ("0x10", "win:UInt64", 16),
     ("{ABCDEF01-2345-6789-ABCD-EF0123456789}", "win:GUID", "abcdef01-2345-6789-abcd-ef0123456789"),
     ("2020-01-01T00:00:00.123456Z", "win:FILETIME", "2020-01-01T00:00:00.1234560Z"),
-    ("", "win:UnicodeString", None),
+    ("", "win:UnicodeString", ""),
+    ("  ", "win:UnicodeString", "  "),
+    ("", "win:Int32", ""),
+    (None, "win:UnicodeString", None),
     ("not a number", "win:Int32", "not a number"),
 ])
 def test_coerce(value: str, type_name: str, expected: object) -> None:

@@ -73,6 +73,13 @@ FIXTURES: dict[str, Fixture] = {
         Fixture("all-events",
                 "Every one of the catalog's 481 event IDs at least once, in several chunks.",
                 lambda: scenarios.all_events(seed=5, count=1)),
+        Fixture("fidelity",
+                "Service calls and a workflow with \"\" and whitespace-only payload strings, "
+                "FILETIME payloads to the 100 ns tick and UserData payloads.",
+                lambda: scenarios.fidelity(seed=8, count=1)),
+        Fixture("forwarded",
+                "A forwarded-events log: EventRecordID = the file's record number + 5000.",
+                lambda: scenarios.forwarded(seed=9, count=59)),
         Fixture("damaged-chunk",
                 "Random traffic over several chunks; the second chunk's signature is broken.",
                 lambda: scenarios.random_mix(seed=6, count=420), _bad_magic),

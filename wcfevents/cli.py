@@ -1,8 +1,8 @@
 """The `wcfevents` command: parses options and wires them to the pipeline, nothing else.
 
 This is the only module that knows about terminals, colour, progress bars and exit codes.
-Exit codes: 0 all read; 1 finished but something was lost, unreadable or unknown; 2 usage error
-or no input could be read; 130 interrupted.
+Exit codes: 0 nothing lost (warnings alone included); 1 records lost, an input unreadable or an
+ID unknown; 2 usage error or no input could be read; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -414,7 +414,58 @@ def _progress(events: Any, stats: Any, every: int) -> Any:
             yield event
 
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "parquet")
+
+
+def dataset_options(func: F) -> F:
+    """`decode --format parquet -o DIR`: a Parquet dataset, optionally decoded by a Dask cluster."""
+    for option in reversed([
+        click.option("--output", "-o", metavar="DIR",
+                     help="Directory of the Parquet dataset (--format parquet)."),
+        click.option("--partition-by", type=click.Choice(["date", "computer", "provider"]),
+                     help="Hive-style subdirectories (date=2024-05-01/…) for --format parquet."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="Decode on a Dask cluster (tcp://host:8786, or local) into -o DIR."),
+    ]):
+        func = option(func)
+    return func
+
+
+def write_dataset(run: Run, directory: str | None, partition_by: str | None,
+                  scheduler: str | None, jobs: int | None, limit: int | None,
+                  fields: str | None) -> None:
+    """The Parquet branch of `decode` (see wcfevents.output.parquet and wcfevents.dask)."""
+    if directory is None:
+        fail("--format parquet needs -o DIR (the dataset's directory)")
+    if fields:
+        fail("--fields does not apply to --format parquet (every column is written)")
+    if scheduler and (limit is not None or run.filters.activity_prefixes):
+        fail("--limit and a short --activity prefix need one process: not with --scheduler")
+    from wcfevents.output import parquet
+
+    try:
+        parquet.require()
+        parquet.prepare(directory)
+        if scheduler:
+            from wcfevents.dask import Options, write_parquet
+
+            options = run.options
+            write_parquet(run.paths, directory, scheduler=scheduler, partition_by=partition_by,
+                          options=Options(run.filters, options["engine"],
+                                          options["input_format"], options["strict"]),
+                          stats=run.stats, on_damage=run.warn, on_unreadable=run.unreadable)
+        else:
+            with parquet.DatasetWriter(directory, partition_by) as writer:
+                if limit is None and not run.filters.activity_prefixes:
+                    for block in run.encoded(parquet.encode, jobs):
+                        writer.write_table(parquet.decode_ipc(block))
+                else:
+                    from itertools import islice
+
+                    writer.write(islice(run.events(), limit))  # limit None: all
+        parquet.finish(directory)
+    except (ImportError, RuntimeError, OSError, ValueError) as exc:
+        fail(str(exc))
 
 jobs_option = click.option(
     "--jobs", "-j", type=click.IntRange(min=1), metavar="N",
@@ -435,7 +486,9 @@ def table_layout(paths: tuple[str, ...], fields: list[str] | None, no_color: boo
 @click.argument("paths", nargs=-1, metavar="FILE|DIR|-...", type=click.Path(allow_dash=True))
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="table (default on a terminal), json (JSON Lines, default otherwise), csv.")
+              help="table (default on a terminal), json (JSON Lines, default otherwise), csv, "
+                   "parquet (-o DIR).")
+@dataset_options
 @click.option("--fields", metavar="KEYS", shell_complete=complete_names("field"),
               help="Comma-separated columns/keys to print; data.NAME for a payload field.")
 @click.option("--limit", type=click.IntRange(min=0), callback=clamp_limit,
@@ -447,6 +500,7 @@ def table_layout(paths: tuple[str, ...], fields: list[str] | None, no_color: boo
 @no_color_option
 def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: int | None,
            count_only: bool, jobs: int | None, show_stats: bool, no_color: bool,
+           output: str | None, partition_by: str | None, scheduler: str | None,
            **options: Any) -> None:
     """Decode .evtx and .etl files, XML exports and .svclog files into a table, JSON Lines or
     CSV.
@@ -461,6 +515,7 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
       wcfevents decode trace.evtx --level warning+ --since 2h --format json | jq .message
       wcfevents decode traces/ --id 4001-4035,214 --format csv > wcf.csv
       wcfevents decode web_tracelog.svclog --level error+ --format json | jq .data.Exception
+      wcfevents decode traces/ --format parquet -o wcf/ --partition-by date
     """
     paths = stdin_default(paths)
     from itertools import islice
@@ -475,6 +530,12 @@ def decode(paths: tuple[str, ...], fmt: str | None, fields: str | None, limit: i
                 f"unknown field {unknown[0]!r}; valid: {', '.join(EVENT_KEYS)}, or a payload "
                 "path such as data.MethodName", param_hint="--fields")
     run = Run(paths, options)
+    if (fmt == "parquet" or output or partition_by or scheduler) and not count_only:
+        if fmt not in (None, "parquet"):
+            fail("-o, --partition-by and --scheduler apply to --format parquet")
+        write_dataset(run, output, partition_by, scheduler, jobs, limit, fields)
+        run.finish(always=show_stats)
+        return
     fmt = "count" if count_only else choose_format(fmt, ("table", "json"))
     layout = table_layout(paths, selected, no_color) if fmt == "table" else None
     if limit is None and not run.filters.activity_prefixes:

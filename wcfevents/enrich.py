@@ -20,7 +20,7 @@ from wcfevents.catalog import (
 from wcfevents.catalog import load as load_catalog
 from wcfevents.catalog.tracecodes import TRACE_CODE_BASE, is_wcf_trace_source
 from wcfevents.catalog.tracecodes import load as load_tracecodes
-from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none, parse_int
+from wcfevents.model import Event, canonical_guid, canonical_time, parse_int
 from wcfevents.render import MISSING, compile_template, format_value, render
 
 _INTEGER_TYPES = frozenset(
@@ -29,44 +29,41 @@ _INTEGER_TYPES = frozenset(
 )
 
 
-def _text(value: Any) -> Any:
-    """win:UnicodeString: only empty or blank text changes (to None)."""
-    return None if value == "" or (isinstance(value, str) and value.isspace()) else value
+def _same(value: Any) -> Any:
+    """Text, and types without a canonical form: kept as recorded ("" and blanks too)."""
+    return value
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and (not value or value.isspace())
 
 
 def _integer(value: Any) -> Any:
-    value = empty_to_none(value)
-    if value is None:
-        return None
+    if value is None or _blank(value):
+        return value
     number = parse_int(value)
     return value if number is None else number
 
 
 def _guid(value: Any) -> Any:
-    value = empty_to_none(value)
-    return None if value is None else canonical_guid(value)
+    return value if value is None or _blank(value) else canonical_guid(value)
 
 
 def _time(value: Any) -> Any:
-    value = empty_to_none(value)
-    return None if value is None else canonical_time(value)
+    return value if value is None or _blank(value) else canonical_time(value)
 
 
 def _boolean(value: Any) -> Any:
-    value = empty_to_none(value)
-    if value is None or isinstance(value, bool):
+    if value is None or _blank(value) or isinstance(value, bool):
         return value
     text = str(value).strip().lower()
     return {"true": True, "1": True, "false": False, "0": False}.get(text, value)
 
 
-def _other(value: Any) -> Any:
-    return empty_to_none(value)
-
-
-# Each manifest type's canonical form, as a function of the value alone.
+# Each manifest type's canonical form, as a function of the value alone; None means absent and
+# stays None, text is kept as recorded ("" and whitespace stay what they are).
 COERCERS: dict[str, Callable[[Any], Any]] = {
-    "win:UnicodeString": _text,
+    "win:UnicodeString": _same,
     **dict.fromkeys(_INTEGER_TYPES, _integer),
     "win:GUID": _guid,
     "win:FILETIME": _time,
@@ -76,8 +73,11 @@ COERCERS: dict[str, Callable[[Any], Any]] = {
 
 
 def coerce(value: Any, type_name: str) -> Any:
-    """A payload value in the canonical form of its manifest type; unchanged if it won't fit."""
-    return COERCERS.get(type_name, _other)(value)
+    """A payload value in the canonical form of its manifest type; unchanged if it won't fit.
+
+    Text is kept as recorded: "" and whitespace stay what they are (None means absent).
+    """
+    return COERCERS.get(type_name, _same)(value)
 
 
 def is_wcf(event: Event, catalog: Catalog) -> bool:
@@ -166,14 +166,17 @@ def compile_transform(entry: CatalogEvent, keys: tuple[str, ...]) -> Transform:
     keys come from untrusted files)."""
     present = set(keys)
     names = tuple(spec.name for spec in entry.fields)
-    converters = tuple(COERCERS.get(spec.type, _other) for spec in entry.fields)
+    converters = tuple(COERCERS.get(spec.type, _same) for spec in entry.fields)
     lines = ["def transform(data):"]
     pairs = []
     for i, spec in enumerate(entry.fields):
         if spec.name not in present:
             continue
         v = f"v{names.index(spec.name)}"  # a repeated name: first place, last type (a dict)
-        lines.append(f"    {v} = C[{i}](data[N[{i}]])")
+        if converters[i] is _same:  # most fields: text as recorded, no call at all
+            lines.append(f"    {v} = data[N[{i}]]")
+        else:
+            lines.append(f"    {v} = C[{i}](data[N[{i}]])")
         if v == f"v{i}":
             pairs.append(f"N[{i}]: {v}")
     lines.append("    out = {" + ", ".join(pairs) + "}")

@@ -113,12 +113,17 @@ def decode_part(part: Part) -> Result[Any]:
 
 def windows_of(source: Input, engine: str, input_format: str, workers: int,
                window_chunks: int) -> list[tuple[int, int]] | None:
-    """The chunk windows to split an .evtx into, or None when it is not worth it."""
-    if engine == "python" or input_format not in ("auto", "evtx"):
+    """The chunk windows to split an .evtx into, or None when it is not one or not worth it
+    (wcfevents.dask plans its partitions with it too)."""
+    if workers < 2 or engine == "python" or input_format not in ("auto", "evtx"):
+        return None
+    if source.path is None or source.stream is not None:
         return None
     try:
-        total = chunks_on_disk(source.path.stat().st_size) if source.path else 0
-    except OSError:
+        if detect(source) != "evtx":
+            return None
+        total = chunks_on_disk(source.path.stat().st_size)
+    except (InputError, OSError):
         return None  # the one-process path reports it
     if total < 2 * window_chunks:
         return None

@@ -74,7 +74,9 @@ class Stats:
 
     @property
     def complete(self) -> bool:
-        return self.unreadable == 0 and self.damaged == 0
+        """Nothing lost and every input read (a warning alone, e.g. a checksum that fails on a
+        chunk whose records all decoded, leaves the accounting complete)."""
+        return self.unreadable == 0 and self.lost == 0 and self.unknown_loss == 0
 
     def to_dict(self) -> dict[str, int]:
         return {"inputs": self.inputs, "unreadable": self.unreadable, "read": self.read,
@@ -179,7 +181,7 @@ def make_reader(fmt: str, engine: str = "auto", input_format: str = "auto",
         if engine == "python":
             from wcfevents.sources.evtx_python import PythonEvtxReader
 
-            return PythonEvtxReader()
+            return PythonEvtxReader(strict=strict)
         from wcfevents.sources.evtx_rust import RustEvtxReader
 
         return RustEvtxReader(strict=strict)

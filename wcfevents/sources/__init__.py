@@ -34,8 +34,13 @@ class Damage:
 
     def __str__(self) -> str:
         where = f" at offset {self.offset}" if self.offset is not None else ""
-        lost = f" ({self.lost} records lost)" if self.lost else ""
+        lost = f" ({plural(self.lost)} lost)" if self.lost else ""
         return f"{self.source}{where}: {self.detail}{lost}"
+
+
+def plural(count: int, noun: str = "record") -> str:
+    """'1 record', '2 records'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,11 @@ Exported XML (tracerpt, wevtutil, ToXml) holds these elements, and the python-ev
 each record as one, so both go through the same mapping. Values stay text except where the schema
 fixes a type (IDs, masks, GUIDs, times); payload values take their manifest types in enrichment.
 Everything the System block carries beyond the Event fields goes to `extra`.
+
+Payload values are kept as recorded: an empty element is "", whitespace stays; only an absent
+value (a NULL substitution, which the python-evtx engine renders as ABSENT) is None. A UserData
+payload is its wrapper element's children, like EventData, with the wrapper's name in
+`extra.UserDataElement`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,15 @@ from typing import Any
 from wcfevents.model import Event, canonical_activity, canonical_guid, canonical_time, parse_int
 
 _LOCAL_NAMES: dict[str, str] = {}
+# What the python-evtx engine writes for a NULL substitution, so that absent and "" stay apart
+# (a Unicode noncharacter: no writer of event XML puts it in a value).
+ABSENT = "\ufdd0"
+USER_DATA_ELEMENT = "UserDataElement"  # extra key: the UserData wrapper element's name
+# The python-evtx engine's marks for what XML text cannot say (noncharacters, as ABSENT):
+# a typed value (TYPED + i/f/b/a + text), an array's separator, a control character.
+TYPED = "\ufdd1"
+ARRAY_SEPARATOR = "\ufdd2"
+CONTROL = "\ufdd3"
 
 
 def _local(tag: str) -> str:
@@ -26,8 +40,45 @@ def _local(tag: str) -> str:
 
 
 def _text(value: str | None) -> str | None:
-    """Text with absent or blank as None: empty_to_none for strings, inlined for speed."""
-    return value if value and not value.isspace() else None
+    """A System field's text with absent or blank as None (empty_to_none, inlined for speed)."""
+    return value if value and value != ABSENT and not value.isspace() else None
+
+
+def _value(value: str | None) -> Any:
+    """A payload value as recorded: an element without text is "", only ABSENT is None."""
+    if value is None:
+        return ""
+    if value == ABSENT:
+        return None
+    if value[:1] == TYPED or CONTROL in value:
+        return _marked(value)
+    return value
+
+
+def _unescape(text: str) -> str:
+    if CONTROL not in text:
+        return text
+    parts = text.split(CONTROL)
+    return parts[0] + "".join(chr(ord(p[0]) - 0xE000) + p[1:] for p in parts[1:] if p)
+
+
+def _marked(value: str) -> Any:
+    """A value the python-evtx engine marked with its type (see evtx_python._typed)."""
+    if value[:1] != TYPED:
+        return _unescape(value)
+    kind, body = value[1:2], value[2:]
+    try:
+        if kind == "i":
+            return int(body)
+        if kind == "f":
+            return float(body)
+        if kind == "b":
+            return body == "True"
+    except ValueError:
+        return body
+    if kind == "a":
+        return [_unescape(item) for item in body.split(ARRAY_SEPARATOR)]
+    return body
 
 
 def _int(value: str | None) -> int | None:
@@ -45,14 +96,19 @@ def _number_or_text(value: str) -> int | str:
     return value if number is None else number
 
 
-def _nested(elem: Any) -> Any:
+def _nested(elem: Any, leaf: Any = _value) -> Any:
     """An element as text (leaf) or a dict of its children by local name (lists when repeated)."""
     children = [child for child in elem if isinstance(child.tag, str)]
     if not children:
-        return _text(elem.text)
+        return leaf(elem.text)
+    return _children(children, leaf)
+
+
+def _children(children: list[Any], leaf: Any = _value) -> dict[str, Any]:
+    """Child elements by local name, in order (a list when a name repeats)."""
     result: dict[str, Any] = {}
     for child in children:
-        key, value = _local(child.tag), _nested(child)
+        key, value = _local(child.tag), _nested(child, leaf)
         if key not in result:
             result[key] = value
         elif isinstance(result[key], list):
@@ -74,9 +130,14 @@ def _event_data(elem: Any) -> dict[str, Any]:
         if name == "Data":
             key = child.get("Name")
             if not key:
-                unnamed += 1
-                key = str(unnamed)
-            data[key] = _text(child.text)
+                # Unnamed values (classic events): the Rust parser prints a NULL one as "", so
+                # both engines do.
+                value = _value(child.text)
+                for item in value if isinstance(value, list) else [value]:
+                    unnamed += 1
+                    data[str(unnamed)] = "" if item is None else item
+                continue
+            data[key] = _value(child.text)
         elif name == "Binary":
             binary = _text(child.text)
             if binary is not None:
@@ -160,7 +221,7 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
             if user is not None:
                 extra["UserID"] = user
         else:
-            value = _nested(child)
+            value = _nested(child, _text)
             if value is None and len(child.attrib):
                 value = dict(child.attrib)
             if value is not None:
@@ -183,19 +244,22 @@ def event_from_element(elem: Any, source: str) -> Event:
         elif name == "EventData":
             event.data = _event_data(part)
         elif name == "UserData":
-            event.data = {
-                _local(child.tag): _nested(child) for child in part if isinstance(child.tag, str)
-            }
+            wrappers = [child for child in part if isinstance(child.tag, str)]
+            if len(wrappers) == 1:
+                extra[USER_DATA_ELEMENT] = _local(wrappers[0].tag)
+                event.data = _children([c for c in wrappers[0] if isinstance(c.tag, str)])
+            else:
+                event.data = _children(wrappers)
         elif name == "BinaryEventData":
             event.data = {"BinaryEventData": _text(part.text)}
         elif name == "RenderingInfo":
             extra["rendering"] = _rendering(part)
         elif name == "ProcessingErrorData":
-            extra["processing_error"] = _nested(part)
+            extra["processing_error"] = _nested(part, _text)
         elif name == "ExtendedTracingInfo":
-            extra["extended_tracing"] = _nested(part)
+            extra["extended_tracing"] = _nested(part, _text)
         else:
-            extra[name] = _nested(part)
+            extra[name] = _nested(part, _text)
     if not system:
         raise ValueError("no <System> element")
     event.extra = extra

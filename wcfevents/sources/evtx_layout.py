@@ -11,9 +11,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
-
-from wcfevents.model import canonical_time, iso_to_filetime
+from typing import BinaryIO
 
 FILE_MAGIC = b"ElfFile\x00"
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -46,10 +44,11 @@ class ChunkInfo:
     last_record_id: int
     free_space_offset: int
     empty: bool  # all zeros: space the log never wrote
+    cut: bool = False  # the file ends inside the chunk
 
     @property
     def intact(self) -> bool:
-        return self.magic_ok and self.header_crc_ok and self.data_crc_ok
+        return self.magic_ok and self.header_crc_ok and self.data_crc_ok and not self.cut
 
     @property
     def expected_records(self) -> int | None:
@@ -62,6 +61,8 @@ class ChunkInfo:
     def problem(self) -> str | None:
         if not self.magic_ok:
             return "bad chunk signature"
+        if self.cut:
+            return "chunk cut short"
         if not self.header_crc_ok:
             return "chunk header checksum mismatch"
         if not self.data_crc_ok:
@@ -121,6 +122,7 @@ def parse_chunk_header(index: int, offset: int, header: bytes, data: bytes | Non
         last_record_id=last_id,
         free_space_offset=free_off,
         empty=not any(header),
+        cut=data is not None and len(data) < CHUNK_SIZE - CHUNK_HEADER_SIZE,
     )
 
 
@@ -144,34 +146,14 @@ def scan_chunks(fh: BinaryIO, with_data_crc: bool = True, start: int = 0,
         index += 1
 
 
-def record_time(system_time: Any, header_time: str | None) -> str | None:
-    """TimeCreated, at the record header's full 100 ns precision when both name the same moment.
-
-    Windows writes the same FILETIME in the record header and in TimeCreated of ETW-channel events;
-    the Rust parser prints TimeCreated to the microsecond and python-evtx through a float (off by a
-    microsecond or two), while the header value reaches us exact. A TimeCreated that really differs
-    from the header is kept as it is.
-    """
-    created = canonical_time(system_time)
-    written = canonical_time(header_time) if header_time else None
-    if created is None or written is None:
-        return created or written
-    if created[:26] == written[:26]:
-        return written  # the usual case: the same microsecond
-    try:
-        apart = abs(iso_to_filetime(created) - iso_to_filetime(written))
-    except ValueError:
-        return created
-    return written if apart <= 20 else created
-
-
 @dataclass(frozen=True, slots=True)
 class RecordSlot:
     """Where a well-formed record sits in its chunk."""
 
     offset: int  # within the chunk
     size: int
-    record_id: int
+    record_id: int  # the file's own record number (the record header's), not EventRecordID
+    ticks: int  # the record header's FILETIME, exact to the 100 ns tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,16 +164,20 @@ class Gap:
     lost: int | None
 
 
-def _record_at(chunk: bytes, offset: int, end: int) -> tuple[int, int] | None:
-    """(size, record id) when a well-formed record starts at `offset`, else None."""
+def _record_at(chunk: bytes, offset: int, end: int) -> tuple[int, int, int] | None:
+    """(size, record number, FILETIME) when a well-formed record starts at `offset`, else None."""
     if offset + MIN_RECORD_SIZE > end or chunk[offset:offset + 4] != RECORD_MAGIC:
         return None
-    size, record_id = struct.unpack_from("<IQ", chunk, offset + 4)
+    size, record_id, ticks = _RECORD_HEAD.unpack_from(chunk, offset + 4)
     if size < MIN_RECORD_SIZE or offset + size > end:
         return None
-    if struct.unpack_from("<I", chunk, offset + size - 4)[0] != size:
+    if _SIZE.unpack_from(chunk, offset + size - 4)[0] != size:
         return None
-    return size, record_id
+    return size, record_id, ticks
+
+
+_RECORD_HEAD = struct.Struct("<IQQ")
+_SIZE = struct.Struct("<I")
 
 
 def _next_record(chunk: bytes, offset: int, end: int) -> int:
@@ -206,30 +192,39 @@ def walk_records(chunk: bytes, info: ChunkInfo) -> Iterator[RecordSlot | Gap]:
 
     A record whose size or signature is broken hides where the next one starts; rather than give
     up on the rest of the chunk, resume at the next place where a record's signature, size and
-    size copy agree.
+    size copy agree. A record whose number lies outside the chunk's first..last range (when the
+    chunk header checks out), or does not follow the one before, is damage too: a flipped bit in
+    its header, never a record to trust or to emit twice.
     """
     end = min(len(chunk), max(info.free_space_offset, CHUNK_HEADER_SIZE))
     offset = CHUNK_HEADER_SIZE
-    expected_id = info.first_record_id
-    known = info.expected_records is not None
+    # The header's first..last range is trusted only when the header's checksum holds.
+    known = info.expected_records is not None and info.header_crc_ok
+    expected_id = info.first_record_id if known else 0
+    last = info.last_record_id
     while offset + MIN_RECORD_SIZE <= end:
         found = _record_at(chunk, offset, end)
         if found is None:
             resume = _next_record(chunk, offset, end)
             if resume == -1:
-                yield Gap(offset, info.last_record_id - expected_id + 1 if known else None)
+                yield Gap(offset, last - expected_id + 1 if known else None)
                 return
             found = _record_at(chunk, resume, end)
             assert found is not None
-            yield Gap(offset, max(0, found[1] - expected_id))
+            number = found[1]
+            yield Gap(offset, max(0, min(number, last + 1) - expected_id) if known else None)
             offset = resume
-        size, record_id = found
-        yield RecordSlot(offset, size, record_id)
-        expected_id = record_id + 1
+        size, record_id, ticks = found
+        if record_id < expected_id or (known and record_id > last):
+            yield Gap(offset, 1)  # a number this chunk cannot hold: a damaged header
+            expected_id += 1
+        else:
+            yield RecordSlot(offset, size, record_id, ticks)
+            expected_id = record_id + 1
         offset += size
-    if known and expected_id <= info.last_record_id:
+    if known and expected_id <= last:
         # The chunk ends (a truncated file, say) before the records its header promises.
-        yield Gap(offset, info.last_record_id - expected_id + 1)
+        yield Gap(offset, last - expected_id + 1)
 
 
 def missing_tail(header: FileHeader, chunks: list[ChunkInfo]) -> int:
@@ -237,9 +232,12 @@ def missing_tail(header: FileHeader, chunks: list[ChunkInfo]) -> int:
 
     A file cut short loses whole chunks that no scan can see; the header's next record ID tells
     how many. A stale header (common on real files) says fewer, never more, so this is 0 then.
+    A file that holds its header only (no chunk at all) lost every record the header counts.
     """
     highest = max((c.last_record_id for c in chunks if c.expected_records is not None),
                   default=0)
     if not highest:
-        return 0
+        if any(not c.empty for c in chunks):
+            return 0  # chunks whose record numbers cannot be told: their damage says so
+        return max(0, header.next_record_id - 1)
     return max(0, header.next_record_id - 1 - highest)

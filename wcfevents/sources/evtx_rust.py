@@ -1,35 +1,41 @@
 """The fast .evtx engine: the Rust `evtx` parser, its JSON records mapped to Event.
 
 The parser runs with skip_errors so one bad chunk does not end the file, and without its own
-checksum validation so records in a chunk whose checksum fails are still decoded (the real samples
-hold such chunks with readable records). Our own chunk scan reports those chunks and counts what the
-parser could not read, so nothing is lost without a word.
+checksum validation (unless --strict) so records in a chunk whose checksum fails are still decoded
+(the real samples hold such chunks with readable records). Its records are matched, by the file's
+own record numbers, to the records our walk finds in each chunk (wcfevents.sources.evtx_chunks,
+shared with the python engine): a record the walk does not vouch for is not emitted, a walked
+record the parser skips is rendered by python-evtx, so each record comes out once and both
+engines read the same ones. The parser prints times to the microsecond; the exact 100 ns values
+come from the record bytes the walk already holds.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
-from bisect import bisect_right
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
-from wcfevents.model import Event, canonical_activity, canonical_guid, empty_to_none, parse_int
-from wcfevents.sources import Damage, DamageReport, Input, InputError, QuickCheck
+from wcfevents.model import Event, canonical_activity, canonical_guid, canonical_time, parse_int
+from wcfevents.sources import DamageReport, Input, InputError, QuickCheck
 from wcfevents.sources.chunk_range import open_window
-from wcfevents.sources.evtx_layout import (
-    ChunkInfo,
-    chunks_on_disk,
-    missing_tail,
-    read_file_header,
+from wcfevents.sources.event_xml import USER_DATA_ELEMENT
+from wcfevents.sources.evtx_chunks import (
+    ChunkWork,
+    FilePlan,
+    chunk_works,
+    exact_times,
+    finish,
+    plan_file,
     record_time,
-    records_in,
-    scan_chunks,
+    substitution_facts,
+    window_bytes,
 )
-
-_CHUNK_NUMBER = re.compile(r"chunk number (\d+)")
+from wcfevents.sources.evtx_layout import RecordSlot
 
 
 class RustEvtxReader:
@@ -50,159 +56,216 @@ class RustEvtxReader:
         if source.path is None:
             raise InputError(f"{source.name}: the rust engine needs a file")
         with source.open() as fh:
-            header = read_file_header(fh)
-            if header is None:
+            plan = plan_file(fh, self.window)
+            if plan is None:
                 raise InputError(f"{source.name}: not an .evtx file (no ElfFile signature)")
-            size = fh.seek(0, 2)
-            total = chunks_on_disk(size)
-            start, end = self.window or (0, total)
-            # One chunk more on each side: a damaged chunk's loss is told by its neighbours.
-            context = list(scan_chunks(fh, start=max(0, start - 1), end=end + 1))
-            chunks = [c for c in context if start <= c.index < end]
-        tally = ChunkTally(chunks, first_chunk=start, context=context)
-        target: Any = str(source.path)
-        if self.window is not None:
-            target = open_window(source.path, start, end)
-        parser = evtx.PyEvtxParser(
-            target, number_of_threads=self.threads,
-            validate_checksums=self.strict, skip_errors=True,
-        )
-        name = source.name
-        current: int | None = None  # the chunk the parser is in, by position in the tally
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RuntimeWarning)
-            for raw in parser.records_json():
-                if quick is not None and not quick(*quick_fields(raw["data"])):
-                    event = None
-                    position = tally.seen(raw.get("event_record_id"))
-                else:
-                    event = event_from_json(raw, name)
-                    position = tally.seen(event.record_id)
-                if position != current:
-                    if current is not None:
-                        yield from self._salvage(source, tally, [tally.chunks[current]], report)
-                    current = position
-                yield event
-                if caught:
-                    tally.parser_errors.extend(str(w.message) for w in caught)
-                    caught.clear()
-            tally.parser_errors.extend(str(w.message) for w in caught)
-        yield from self._salvage(source, tally, tally.chunks, report)
-        for damage in tally.damage(name):
-            report(damage)
-        if self.window is not None:
-            target.close()
-        lost = missing_tail(header, chunks) if end >= total else 0
-        if lost:
-            report(Damage(name, size, f"the file ends before {lost} more records its header "
-                          "counts (cut short?)", lost))
-
-    def _salvage(self, source: Input, tally: ChunkTally, chunks: list[ChunkInfo],
-                 report: DamageReport) -> Iterator[Event]:
-        """Records the parser gave up on inside a readable chunk, found by resynchronising.
-
-        The Rust parser abandons the rest of a chunk at the first record it cannot parse; the
-        record walker resumes after the damage, and python-evtx decodes what follows. Called as
-        the parser leaves each chunk, so recovered records keep their place in the file.
-        """
-        from wcfevents.sources.evtx_python import PythonEvtxReader
-
-        try:
-            import Evtx.Evtx  # noqa: F401
-        except ImportError:
-            return  # no python-evtx (Windows): no salvage, the loss is reported as it is
-        for chunk in chunks:
-            if not tally.is_short(chunk, self.strict):
-                continue
-            tally.salvaged.add(chunk.index)
-            skip = tally.ids_in(chunk)
-            for event in PythonEvtxReader().salvage(source, chunk, skip, report):
-                tally.seen(event.record_id)
-                yield event
+            target: Any = str(source.path)
+            if self.window is not None:
+                target = open_window(source.path, plan.start, plan.end)
+            try:
+                parser = evtx.PyEvtxParser(
+                    target, number_of_threads=self.threads,
+                    validate_checksums=self.strict, skip_errors=True,
+                )
+                matcher = Matcher(fh, plan, source.name, self.strict, report)
+                name = source.name
+                with warnings.catch_warnings():
+                    # Parser errors are explained by our own walk, chunk by chunk.
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    for raw in parser.records_json():
+                        found = yield from matcher.advance(raw["event_record_id"])
+                        if found is None:
+                            continue  # a number no walked record has: damage already reported
+                        work, slot = found
+                        if quick is not None and not quick(*quick_fields(raw["data"])):
+                            work.decoded += 1
+                            yield None
+                            continue
+                        yield finish(rust_event(raw, name, work, slot), work, slot)
+                yield from matcher.close()
+            finally:
+                if self.window is not None:
+                    target.close()
+        tail = plan.tail_damage(source.name)
+        if tail is not None:
+            report(tail)
 
 
-class ChunkTally:
-    """Which records each chunk gave, to say how many each damaged chunk lost."""
+class Matcher:
+    """Walks the chunks alongside the parser: each parser record is matched to the next walked
+    record with its number; walked records the parser passed over are rendered by python-evtx
+    (or counted lost), and each finished chunk's damage is reported, all in file order."""
 
-    def __init__(self, chunks: list[ChunkInfo], first_chunk: int = 0,
-                 context: list[ChunkInfo] | None = None) -> None:
-        self.first_chunk = first_chunk  # the parser numbers chunks from the window's start
-        self.context = context or chunks
-        self.chunks = sorted(
-            (c for c in chunks if c.expected_records), key=lambda c: c.first_record_id
-        )
-        self.starts = [c.first_record_id for c in self.chunks]
-        self.seen_masks = [0] * len(self.chunks)  # bit i: record first_record_id + i was read
-        self.all_chunks = chunks
-        self.parser_errors: list[str] = []
-        self.salvaged: set[int] = set()
-        self.positions = {known.index: position for position, known in enumerate(self.chunks)}
+    def __init__(self, fh: BinaryIO, plan: FilePlan, name: str, strict: bool,
+                 report: DamageReport) -> None:
+        self.fh = fh
+        self.name = name
+        self.report = report
+        self.works = chunk_works(fh, plan, strict)
+        self.infos = plan.chunks
+        self.current: ChunkWork | None = None
+        self.index = 0  # next unmatched slot of the current chunk
+        self.ahead: list[ChunkWork] = []  # chunks walked past the current one, not yet entered
+        self.positions: dict[int, dict[int, int]] = {}  # chunk index → record number → slot
+        self._renderer: Any = None
 
-    def _position(self, chunk: ChunkInfo) -> int | None:
-        return self.positions.get(chunk.index)
+    def _slot_of(self, work: ChunkWork, number: int) -> int | None:
+        table = self.positions.get(work.info.index)
+        if table is None:
+            table = {slot.record_id: i for i, slot in enumerate(work.slots)}
+            self.positions = {work.info.index: table} | (
+                {k: v for k, v in self.positions.items() if k != work.info.index}
+                if len(self.positions) < 8 else {})
+        return table.get(number)
 
-    def seen(self, record_id: int | None) -> int | None:
-        """Count a record; returns the position of its chunk (None when no chunk claims it)."""
-        if record_id is None:
+    def advance(self, number: int) -> Iterator[Event]:
+        """Yield what comes before record `number` in the file; return its (chunk, slot)."""
+        current = self.current
+        if current is not None:
+            slots = current.slots
+            if self.index < len(slots) and slots[self.index].record_id == number:
+                self.index += 1
+                return current, slots[self.index - 1]
+            i = self._slot_of(current, number)
+            if i is not None and i >= self.index:
+                yield from self._salvage(current, current.slots[self.index:i])
+                self.index = i + 1
+                return current, current.slots[i]
+        found = self._look_ahead(number)
+        if found is None:
             return None
-        position = bisect_right(self.starts, record_id) - 1
-        if position >= 0 and record_id <= self.chunks[position].last_record_id:
-            self.seen_masks[position] |= 1 << (record_id - self.starts[position])
-            return position
+        position, i = found
+        if current is not None:
+            yield from self._close(current, self.index)
+        for skipped in self.ahead[:position]:
+            yield from self._close(skipped, 0)
+        current = self.current = self.ahead[position]
+        self.ahead = self.ahead[position + 1:]
+        yield from self._salvage(current, current.slots[:i])
+        self.index = i + 1
+        return current, current.slots[i]
+
+    def _look_ahead(self, number: int) -> tuple[int, int] | None:
+        """(position in self.ahead, slot) of the next chunk holding `number`, walking chunks
+        only as far as one whose header could hold it."""
+        after = self.current.info.index if self.current is not None else -1
+        for info in self.infos:
+            if info.index <= after:
+                continue
+            ranged = info.expected_records is not None and info.header_crc_ok
+            if ranged and not info.first_record_id <= number <= info.last_record_id:
+                continue
+            while not self.ahead or self.ahead[-1].info.index < info.index:
+                work = next(self.works, None)
+                if work is None:
+                    return None
+                self.ahead.append(work)
+            position = next((p for p, w in enumerate(self.ahead) if w.info.index == info.index),
+                            None)
+            if position is None:
+                continue
+            i = self._slot_of(self.ahead[position], number)
+            if i is not None:
+                return position, i
         return None
 
-    def read_in(self, chunk: ChunkInfo) -> int:
-        position = self._position(chunk)
-        return 0 if position is None else self.seen_masks[position].bit_count()
+    def _close(self, work: ChunkWork, index: int) -> Iterator[Event]:
+        yield from self._salvage(work, work.slots[index:])
+        damage = work.damage(self.name)
+        if damage is not None:
+            self.report(damage)
 
-    def ids_in(self, chunk: ChunkInfo) -> set[int]:
-        position = self._position(chunk)
-        if position is None:
-            return set()
-        mask, first = self.seen_masks[position], self.starts[position]
-        return {first + bit for bit in range(mask.bit_length()) if mask >> bit & 1}
+    def close(self) -> Iterator[Event]:
+        """The rest of the file after the parser's last record."""
+        if self.current is not None:
+            yield from self._close(self.current, self.index)
+            self.current = None
+        for work in self.ahead:
+            yield from self._close(work, 0)
+        self.ahead = []
+        for work in self.works:
+            yield from self._close(work, 0)
 
-    def is_short(self, chunk: ChunkInfo, strict: bool) -> bool:
-        """A readable chunk, not yet salvaged, that gave fewer records than its header says."""
-        if chunk.empty or not chunk.magic_ok or chunk.expected_records is None:
-            return False
-        if chunk.index in self.salvaged or (strict and not chunk.intact):
-            return False
-        return self.read_in(chunk) < chunk.expected_records
+    def _salvage(self, work: ChunkWork, slots: list[RecordSlot]) -> Iterator[Event]:
+        """Walked records the parser gave up on: python-evtx renders them when it can."""
+        if not slots:
+            return
+        if self._renderer is None:
+            try:
+                from wcfevents.sources.evtx_python import PythonRenderer
 
-    def damage(self, name: str) -> Iterator[Damage]:
-        """One report per damaged chunk, then any parser error our scan does not explain."""
-        explained = {chunk.index for chunk in self.all_chunks if chunk.empty} | self.salvaged
-        for chunk in self.all_chunks:
-            problem = None if chunk.empty else chunk.problem()
-            if problem is None:
-                continue
-            explained.add(chunk.index)
-            read = self.read_in(chunk)
-            if chunk.index in self.salvaged:
-                lost: int | None = 0  # the salvage reported each damaged stretch itself
+                self._renderer = PythonRenderer(self.name)
+            except ImportError:
+                self._renderer = False  # no python-evtx (Windows): the loss is reported
+        for slot in slots:
+            event = self._renderer.render(work, slot) if self._renderer else None
+            if event is None:
+                work.failed.append(slot.offset)
             else:
-                expected = records_in(chunk, self.context)
-                lost = None if expected is None else max(0, expected - read)
-            if read:
-                detail = f"chunk {chunk.index}: {problem}; {read} records decoded from it"
-            else:
-                detail = f"chunk {chunk.index}: {problem}; skipped"
-            if lost is None:
-                detail += " (record count unknown)"
-            yield Damage(name, chunk.offset, detail, lost)
-        for message in self.parser_errors:
-            match = _CHUNK_NUMBER.search(message)
-            number = int(match.group(1)) + self.first_chunk if match else None
-            if number is not None and number in explained:
-                continue
-            if number is None and self.salvaged:
-                continue  # a record-level error inside a chunk the salvage went through
-            offset = None
-            if number is not None:
-                offset = 4096 + number * 65536
-            text = message.removeprefix("Skipping EVTX data: ").removeprefix("RuntimeError: ")
-            yield Damage(name, offset, text, None)
+                yield finish(event, work, slot)
+
+
+def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot) -> Event:
+    """One parser record as an Event, its times at 100 ns and its absent values told from empty
+    ones by the record's own bytes (the parser prints µs, and "" for both)."""
+    event = event_from_json(raw, name)
+    created = event.timestamp
+    written_us = _microseconds(slot.ticks)
+    wanted: list[str] = []
+    if created is not None and created[:26] != written_us:
+        wanted.append(created)
+    data = event.data
+    text = raw["data"]
+    if text.count('Z"') > 1:  # time values besides TimeCreated: FILETIME payloads
+        wanted.extend(v for v in data.values() if type(v) is str and _looks_like_time(v))
+    blanks = [k for k, v in data.items() if v == ""] if '""' in text else []
+    if wanted or blanks:
+        times, empties = substitution_facts(work.data, slot)
+        exact = exact_times(wanted, times) if wanted else {}
+        if exact:
+            if created in exact:
+                created = exact[created]
+            for key, value in data.items():
+                if type(value) is str and value in exact:
+                    data[key] = exact[value]
+        if blanks and empties and all(empties):
+            # Every empty value of the record is a NULL substitution: each "" the parser
+            # printed is one (with empty strings among them too, "" stays as printed).
+            for key in blanks:
+                if not key.isdigit():
+                    data[key] = None
+    event.timestamp = record_time(created, slot.ticks)
+    return event
+
+
+def _microseconds(ticks: int) -> str:
+    from wcfevents.model import filetime_to_iso
+
+    text = filetime_to_iso(ticks)
+    return text[:26] if text else ""
+
+
+def _looks_like_time(value: str) -> bool:
+    return len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T"
+
+
+def rust_chunk_events(fh: BinaryIO, name: str, work: ChunkWork,
+                      slots: list[RecordSlot]) -> dict[int, Event]:
+    """Some records of one chunk rendered by the Rust parser (slot offset → Event): the python
+    engine's second opinion for records python-evtx cannot render."""
+    import evtx
+
+    wanted = {slot.record_id: slot for slot in slots}
+    found: dict[int, Event] = {}
+    parser = evtx.PyEvtxParser(io.BytesIO(window_bytes(fh, work.info)),
+                               number_of_threads=1, validate_checksums=False, skip_errors=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for raw in parser.records_json():
+            slot = wanted.pop(raw["event_record_id"], None)
+            if slot is not None:
+                found[slot.offset] = rust_event(raw, name, work, slot)
+    return found
 
 
 _QUICK = re.compile(r'"EventID":(?:\{"#attributes":\{[^}]*\},"#text":)?(\d+)'
@@ -259,6 +322,9 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
     execution = _attrs(get("Execution"))
     event_id_node = get("EventID")
     extra: dict[str, Any] = {}
+    source_name = provider.get("EventSourceName")
+    if source_name:
+        extra["EventSourceName"] = source_name
     qualifiers = _attrs(event_id_node).get("Qualifiers")
     if qualifiers not in (None, ""):
         extra["qualifiers"] = parse_int(qualifiers)
@@ -276,7 +342,7 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
         record_id = raw.get("event_record_id")
     return Event(
         record_id=record_id,
-        timestamp=record_time(_attrs(get("TimeCreated")).get("SystemTime"), raw["timestamp"]),
+        timestamp=canonical_time(_attrs(get("TimeCreated")).get("SystemTime")),
         provider=_string(provider.get("Name")),
         provider_guid=canonical_guid(provider.get("Guid")),
         event_id=_number(event_id_node),
@@ -291,14 +357,16 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
         thread_id=_number(execution.get("ThreadID")),
         activity_id=canonical_activity(correlation.get("ActivityID")),
         related_activity_id=canonical_activity(correlation.get("RelatedActivityID")),
-        data=payload(root),
+        data=payload(root, extra),
         extra=extra,
         source=source,
     )
 
 
-def payload(root: dict[str, Any]) -> dict[str, Any]:
-    """EventData as name → value in order (unnamed values as "1", "2", …); UserData nested."""
+def payload(root: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """EventData as name → value in order (unnamed values as "1", "2", …), values as recorded
+    ("" stays "", a NULL substitution is None); UserData as its wrapper's children, the
+    wrapper's name in extra.UserDataElement."""
     event_data = root.get("EventData")
     if isinstance(event_data, dict):
         data: dict[str, Any] = {}
@@ -308,13 +376,17 @@ def payload(root: dict[str, Any]) -> dict[str, Any]:
             if key == "Data" and isinstance(value, dict) and "#text" in value:
                 texts = value["#text"]
                 for index, text in enumerate(texts if isinstance(texts, list) else [texts], 1):
-                    data[str(index)] = empty_to_none(text)
+                    data[str(index)] = text
             elif key == "Binary" and value is None:
                 continue
             else:
-                data[key] = empty_to_none(value)
+                data[key] = value
         return data
     user_data = root.get("UserData")
     if isinstance(user_data, dict):
-        return {k: v for k, v in user_data.items() if k != "#attributes"}
+        wrappers = [k for k in user_data if k != "#attributes"]
+        if len(wrappers) == 1 and isinstance(user_data[wrappers[0]], dict):
+            extra[USER_DATA_ELEMENT] = wrappers[0]
+            return {k: v for k, v in user_data[wrappers[0]].items() if k != "#attributes"}
+        return {k: user_data[k] for k in wrappers}
     return {}

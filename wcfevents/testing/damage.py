@@ -110,3 +110,23 @@ def corrupt_record_size(
                 _refresh_records_crc(path, place.chunk)
             return place
     raise KeyError(f"no record {record_id} in {path}")
+
+
+def flip_record_number(path: str | Path, record_id: int, bits: int = (1 << 55),
+                       *, keep_checksums: bool = True) -> RecordPlace:
+    """A few bits of one record's header number flipped (2^55 by default): a number outside
+    its chunk's range that a reader must treat as damage, never as a record to emit again."""
+    for place in records(path):
+        if place.record_id == record_id:
+            at = chunk_offset(place.chunk) + place.offset + 8
+            _patch(path, at, struct.pack("<Q", record_id ^ bits))
+            if keep_checksums:
+                _refresh_records_crc(path, place.chunk)
+            return place
+    raise KeyError(f"no record {record_id} in {path}")
+
+
+def cut_file(path: str | Path, size: int) -> None:
+    """The file ends after `size` bytes (a copy taken while the log was being written)."""
+    with Path(path).open("r+b") as fh:
+        fh.truncate(size)

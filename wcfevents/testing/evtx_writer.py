@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 from wcfevents.catalog import Catalog
 from wcfevents.catalog import load as load_catalog
 from wcfevents.model import Event, canonical_guid, iso_to_filetime
+from wcfevents.sources.event_xml import USER_DATA_ELEMENT
+from wcfevents.sources.evtx_chunks import FILE_RECORD_NUMBER
 from wcfevents.testing import binxml as bx
 from wcfevents.testing.binxml import Element, NameTable, Sub, Template, Text
 
@@ -28,6 +30,7 @@ FILE_HEADER_SIZE = 4096
 CHUNK_SIZE = 65536
 CHUNK_HEADER_SIZE = 512
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
+USER_DATA_NS = "http://manifests.microsoft.com/win/2004/08/windows/eventlog"
 
 _RECORD_HEAD = struct.Struct("<IIQQ")
 _SIZE = struct.Struct("<I")
@@ -64,7 +67,8 @@ def windows_guid(value: str | None) -> str | None:
 
 
 def system_template(
-    provider: str | None, provider_guid: str | None, fields: tuple[tuple[str, int], ...]
+    provider: str | None, provider_guid: str | None, fields: tuple[tuple[str, int], ...],
+    user_data: str | None = None,
 ) -> Template:
     """The <Event> tree for one shape: provider and data names are literal, values are slots."""
 
@@ -96,7 +100,14 @@ def system_template(
         Element("Security"),
     ))
     children: list[Element] = [system]
-    if fields:
+    if user_data is not None:
+        # <UserData><Wrapper xmlns="…"><Name>value</Name>…</Wrapper></UserData>
+        values = tuple(Element(name, content=(Sub(FIRST_DATA_SLOT + i, kind),))
+                       for i, (name, kind) in enumerate(fields))
+        wrapper = Element(user_data, attributes=(("xmlns", Text(USER_DATA_NS)),),
+                          content=values)
+        children.append(Element("UserData", content=(wrapper,)))
+    elif fields:
         data = tuple(
             Element("Data", attributes=(("Name", Text(name)),),
                     content=(Sub(FIRST_DATA_SLOT + i, kind),))
@@ -105,7 +116,7 @@ def system_template(
         children.append(Element("EventData", content=data))
     root = Element("Event", attributes=(("xmlns", Text(EVENT_NS)),), content=tuple(children))
     slot_types = tuple(kind for _, kind in SYSTEM_SLOTS) + tuple(kind for _, kind in fields)
-    guid = bx.template_guid(("wcfevents", provider, provider_guid, fields))
+    guid = bx.template_guid(("wcfevents", provider, provider_guid, fields, user_data))
     return Template.build(root, guid, slot_types)
 
 
@@ -206,7 +217,8 @@ class EvtxWriter:
 
     def _shape(self, event: Event) -> tuple[Template, tuple[int, ...]]:
         names = tuple(event.data)
-        key = (event.provider, event.provider_guid, event.event_id, names)
+        wrapper = event.extra.get(USER_DATA_ELEMENT)
+        key = (event.provider, event.provider_guid, event.event_id, names, wrapper)
         cached = self._shapes.get(key)
         if cached is not None:
             return cached
@@ -222,7 +234,7 @@ class EvtxWriter:
         fields = tuple(
             (name, declared.get(name) or _infer_type(event.data[name])) for name in names
         )
-        template = system_template(event.provider, guid, fields)
+        template = system_template(event.provider, guid, fields, wrapper)
         types = tuple(kind for _, kind in fields)
         self._shapes[key] = (template, types)
         return template, types
@@ -292,6 +304,9 @@ class EvtxWriter:
     def write(self, event: Event) -> None:
         """Append one record, starting a new chunk when it does not fit in the current one."""
         record_id = event.record_id if event.record_id is not None else self.summary.next_record_id
+        # The file's own record number; Windows Event Forwarding keeps the source machine's
+        # EventRecordID in the XML, so the two differ in a forwarded-events log.
+        number = event.extra.get(FILE_RECORD_NUMBER, record_id)
         if event.timestamp is None:
             raise ValueError(f"record {record_id}: a record needs a timestamp")
         ticks = fast_filetime(event.timestamp)
@@ -320,18 +335,18 @@ class EvtxWriter:
             renderer.commit()
             chunk.templates[template.guid] = def_offset
             chunk.template_buckets[template.template_id % 32] = def_offset
-        chunk.buf += _RECORD_HEAD.pack(RECORD_MAGIC, size, record_id, ticks)
+        chunk.buf += _RECORD_HEAD.pack(RECORD_MAGIC, size, number, ticks)
         chunk.buf += bx.FRAGMENT_HEADER
         chunk.buf += _INSTANCE_HEAD.pack(bx.TEMPLATE_INSTANCE, 1, template.template_id, def_offset)
         chunk.buf += definition
         chunk.buf += values
         chunk.buf += _SIZE.pack(size)
         if chunk.first_id is None:
-            chunk.first_id = record_id
-        chunk.last_id = record_id
+            chunk.first_id = number
+        chunk.last_id = number
         chunk.last_offset = pos
         self.summary.records += 1
-        self.summary.next_record_id = record_id + 1
+        self.summary.next_record_id = number + 1
 
     def _flush(self) -> None:
         chunk = self._chunk

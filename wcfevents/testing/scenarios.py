@@ -193,9 +193,8 @@ def _pick(*values: Any) -> _Gen:
 
 
 def _event_time(b: TraceBuilder, p: Process) -> str:
-    # FILETIME payloads stay whole microseconds: some readers print no finer.
-    ticks = b.clock.ticks - b.rng.randint(1, 5000) * 10
-    return b.clock.iso(ticks - ticks % 10)
+    # FILETIME payloads to the 100 ns tick, as Windows writes them.
+    return b.clock.iso(b.clock.ticks - b.rng.randint(1, 50000))
 
 
 FIELD_VALUES: dict[str, _Gen] = {
@@ -239,8 +238,7 @@ FIELD_VALUES: dict[str, _Gen] = {
                          "endpoint address is unavailable for the protocol of the address."),
     "errormessage": _pick("The remote server returned an error: (404) Not Found.",
                           "Unable to connect to the remote server"),
-    "msg": _pick("The idle timeout of 00:02:00 was reached and the connection was closed.",
-                 "The negotiation state cache is full (capacity 128)."),
+    "msg": lambda b, p: "The operation did not complete within the allotted timeout.",
     "exceptiontypename": lambda b, p: b.rng.choice(_EXCEPTIONS)[0],
     "handled": _pick(0, 1),
     "isfaultsource": _pick(0, 1),
@@ -444,8 +442,18 @@ def _data_value(entry: CatalogEvent, field_name: str) -> _Gen:
     return lambda b, p: f"{words[:1].upper()}{words[1:]} on {p.service.address()}."
 
 
+# Values that must fit one event's message (a field name alone does not say what it holds).
+EVENT_VALUES: dict[tuple[str, str], _Gen] = {
+    ("IdleTimeout", "msg"): _const(
+        "The idle timeout of 00:02:00 was reached and the connection was closed."),
+    ("NegotiateTokenAuthenticatorStateCacheExceeded", "msg"): _const(
+        "The negotiation state cache is full (capacity 128)."),
+}
+
+
 def _field_value(entry: CatalogEvent, name: str, type_name: str) -> _Gen:
-    known = FIELD_VALUES.get(name) or FIELD_VALUES.get(name.lower())
+    known = (EVENT_VALUES.get((entry.symbol, name)) or FIELD_VALUES.get(name)
+             or FIELD_VALUES.get(name.lower()))
     if known is not None:
         return known
     if _DIGITS.match(name):
@@ -780,7 +788,44 @@ def random_mix(seed: int = 0, count: int = 1000) -> Iterator[Event]:
             emitted += 1
 
 
+def fidelity(seed: int = 8, count: int = 1) -> Iterator[Event]:
+    """Values a faithful decoder must give back exactly: service calls and a workflow whose
+    payloads hold "" and whitespace-only strings beside absent ones, FILETIME payloads to the
+    100 ns tick, and records whose payload is a UserData wrapper instead of EventData."""
+    events = list(service_call(seed=seed, count=count))
+    offset = len(events)
+    for event in workflow(seed=seed + 1, count=count):
+        event.record_id = (event.record_id or 0) + offset
+        events.append(event)
+    catalog = load_catalog()
+
+    def text_field(event: Event) -> str | None:
+        entry = catalog.by_id(event.event_id) if event.event_id is not None else None
+        names = [f.name for f in entry.fields if f.type == "win:UnicodeString"
+                 and f.name != "AppDomain"] if entry else []
+        return names[0] if names else None
+
+    texts = [e for e in events if text_field(e)]
+    for event, value in zip(texts[1::7], ("", "  ", "", "\t", " "), strict=False):
+        event.data[text_field(event)] = value  # type: ignore[index]
+    for event in texts[3::11]:
+        event.extra["UserDataElement"] = f"Wcf{event.event_id}Data"
+    yield from events
+
+
+def forwarded(seed: int = 9, count: int = 59) -> Iterator[Event]:
+    """A Windows Event Forwarding log: each record keeps its source machine's EventRecordID
+    (here the file's own number + 5000), which differs from the file's record number."""
+    for event in random_mix(seed=seed, count=count):
+        number = event.record_id or 0
+        event.record_id = number + 5000
+        event.extra["file_record_number"] = number
+        yield event
+
+
 SCENARIOS: dict[str, Callable[..., Iterator[Event]]] = {
+    "fidelity": fidelity,
+    "forwarded": forwarded,
     "activation-failure": activation_failure,
     "service-call": service_call,
     "throttling": throttling,

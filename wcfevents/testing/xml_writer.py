@@ -25,6 +25,7 @@ from wcfevents.catalog import Catalog
 from wcfevents.catalog import load as load_catalog
 from wcfevents.enrich import enrich, is_wcf
 from wcfevents.model import Event, canonical_guid, canonical_time, empty_to_none
+from wcfevents.sources.event_xml import USER_DATA_ELEMENT
 
 FLAVOURS = ("tracerpt", "wevtutil", "toxml")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16-le", "utf-16-be")
@@ -114,6 +115,16 @@ def _decoded(value: Any) -> Any:
     return empty_to_none(_INVALID_XML.sub("", str(value)))
 
 
+def _decoded_value(value: Any) -> Any:
+    """A payload value read back: as written, but XML cannot say absent (an empty element is
+    "") nor carry control characters (the one documented exception)."""
+    if isinstance(value, dict):
+        return {k: _decoded_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded_value(v) for v in value]
+    return "" if value is None else _INVALID_XML.sub("", str(value))
+
+
 def _field_types(event: Event, catalog: Catalog) -> dict[str, str]:
     if event.event_id is None or not is_wcf(event, catalog):
         return {}
@@ -179,7 +190,7 @@ def exported(
         kept: tuple[str, ...] = ("EventSourceName", "qualifiers")
     else:
         kept = ("EventSourceName", "qualifiers", *_EXECUTION_EXTRA, "UserID")
-    for key in kept:
+    for key in (*kept, USER_DATA_ELEMENT):
         if event.extra.get(key) is not None:
             extra[key] = event.extra[key]
     for key in ("processing_error", "extended_tracing"):
@@ -189,7 +200,8 @@ def exported(
         rendered = _decoded(_rendering(event, catalog, culture))
         if rendered:
             extra["rendering"] = {k: v for k, v in rendered.items() if v is not None}
-    data = {k: _decoded(value_text(v, types.get(k), flavour)) for k, v in event.data.items()}
+    data = {k: _decoded_value(value_text(v, types.get(k), flavour))
+            for k, v in event.data.items()}
     keep_system = flavour != "tracerpt"
     return Event(
         record_id=event.record_id if keep_system else None,
@@ -364,6 +376,11 @@ def _payload(style: _Style, event: Event, types: dict[str, str]) -> str:
         return ""
     if list(data) == ["BinaryEventData"]:
         return style.leaf(1, "BinaryEventData", data["BinaryEventData"])
+    wrapper = event.extra.get(USER_DATA_ELEMENT)
+    if wrapper is not None:
+        q = style.quote
+        inner = _nested(style, 2, wrapper, data, f" xmlns={q}{USERDATA_NS}{q}")
+        return style.line(1, "<UserData>") + inner + style.line(1, "</UserData>")
     if any(isinstance(v, dict) for v in data.values()):
         q = style.quote
         inner = "".join(
