@@ -125,14 +125,24 @@ def canonical_guid(value: Any) -> str | None:
     """Lowercase GUID without braces; None for absent or empty; other text unchanged."""
     if value is None:
         return None
-    text = str(value)
+    text = value if type(value) is str else str(value)
     if len(text) == 38 and text[0] == "{" and text[37] == "}" and text[24] == "-":
         return text[1:37].lower()  # the common form, {XXXXXXXX-…}, without the regex
-    text = text.strip()
-    if not text:
+    known = _GUID_TEXTS.get(text)  # activity IDs recur in every event of their activity
+    if known is not None:
+        return known
+    stripped = text.strip()
+    if not stripped:
         return None
-    match = _GUID.match(text)
-    return match.group(1).lower() if match else text
+    match = _GUID.match(stripped)
+    result = match.group(1).lower() if match else stripped
+    if len(_GUID_TEXTS) >= 8192:
+        _GUID_TEXTS.clear()
+    _GUID_TEXTS[text] = result
+    return result
+
+
+_GUID_TEXTS: dict[str, str] = {}
 
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
@@ -178,11 +188,20 @@ def filetime_to_iso(ticks: int) -> str | None:
     """A FILETIME (100 ns ticks since 1601) as UTC ISO 8601 with 7 fractional digits; None when
     it lies beyond year 9999 (damaged bytes)."""
     seconds, rest = divmod(ticks, 10_000_000)
-    try:
-        moment = _EPOCH_1601 + timedelta(seconds=seconds)
-    except OverflowError:
-        return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{rest:07d}Z"
+    text = _SECOND_TEXTS.get(seconds)  # records come in time order: few distinct seconds
+    if text is None:
+        try:
+            moment = _EPOCH_1601 + timedelta(seconds=seconds)
+        except OverflowError:
+            return None
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        if len(_SECOND_TEXTS) >= 4096:
+            _SECOND_TEXTS.clear()
+        _SECOND_TEXTS[seconds] = text
+    return f"{text}.{rest:07d}Z"
+
+
+_SECOND_TEXTS: dict[int, str] = {}
 
 
 def iso_to_filetime(text: str) -> int:
@@ -210,6 +229,14 @@ def canonical_time(value: Any) -> str | None:
         text = text[:-4]
     if len(text) == 28 and text[27] == "Z" and text[10] == "T" and text[19] == ".":
         return text  # already canonical
+    if 20 < len(text) < 48 and text[-1] == "Z" and text[19] == "." and text[20:-1].isdecimal():
+        shape = _UTC_SECONDS.get(text[:19])
+        if shape is None:
+            shape = _UTC_SECONDS[text[:19]] = _SECONDS_SHAPE.match(text[:19]) is not None
+            if len(_UTC_SECONDS) >= 4096:
+                _UTC_SECONDS.clear()
+        if shape:
+            return f"{text[:10]}T{text[11:19]}.{(text[20:-1] + '0000000')[:7]}Z"
     if not text:
         return None
     match = _ISO.match(text)
@@ -219,23 +246,33 @@ def canonical_time(value: Any) -> str | None:
     digits = ((fraction or "") + "0000000")[:7]
     if zone in (None, "Z", "UTC"):
         return f"{day}T{clock}.{digits}Z"
-    offset = _OFFSETS.get(zone)
-    if offset is None:
-        sign = 1 if zone[0] == "+" else -1
-        offset = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:]))
-        if len(_OFFSETS) < 64:
-            _OFFSETS[zone] = offset
-    try:
-        local = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), int(clock[0:2]),
-                         int(clock[3:5]), int(clock[6:8]))
-    except ValueError:
-        return text
-    utc = local - offset
-    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
-            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{digits}Z")
+    key = (day, clock, zone)
+    moment = _LOCAL_SECONDS.get(key)  # a trace's times share few distinct seconds
+    if moment is None:
+        offset = _OFFSETS.get(zone)
+        if offset is None:
+            sign = 1 if zone[0] == "+" else -1
+            offset = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:]))
+            if len(_OFFSETS) < 64:
+                _OFFSETS[zone] = offset
+        try:
+            local = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), int(clock[0:2]),
+                             int(clock[3:5]), int(clock[6:8]))
+        except ValueError:
+            return text
+        utc = local - offset
+        moment = (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+                  f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}")
+        if len(_LOCAL_SECONDS) >= 4096:
+            _LOCAL_SECONDS.clear()
+        _LOCAL_SECONDS[key] = moment
+    return f"{moment}.{digits}Z"
 
 
 _OFFSETS: dict[str, timedelta] = {}
+_LOCAL_SECONDS: dict[tuple[str, str, str], str] = {}
+_UTC_SECONDS: dict[str, bool] = {}
+_SECONDS_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$")
 
 
 def format_mask(mask: int | None) -> str | None:

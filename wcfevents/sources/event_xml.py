@@ -126,7 +126,7 @@ def _event_data(elem: Any) -> dict[str, Any]:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        name = _local(tag)
+        name = _LOCAL_NAMES.get(tag) or _local(tag)  # no call for the names seen before
         if name == "Data":
             key = child.get("Name")
             if not key:
@@ -152,7 +152,7 @@ def _rendering(elem: Any) -> dict[str, Any]:
     for child in elem:
         if not isinstance(child.tag, str):
             continue
-        name = _local(child.tag)
+        name = _LOCAL_NAMES.get(child.tag) or _local(child.tag)
         if name == "Keywords":
             keywords = [k.text for k in child if isinstance(k.tag, str) and _text(k.text)]
             if keywords:
@@ -172,7 +172,7 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        name = _local(tag)
+        name = _LOCAL_NAMES.get(tag) or _local(tag)  # no call for the names seen before
         if name == "Provider":
             event.provider = _text(child.get("Name"))
             event.provider_guid = canonical_guid(child.get("Guid"))
@@ -237,7 +237,7 @@ def event_from_element(elem: Any, source: str) -> Event:
         tag = part.tag
         if not isinstance(tag, str):
             continue
-        name = _local(tag)
+        name = _LOCAL_NAMES.get(tag) or _local(tag)  # no call for the names seen before
         if name == "System":
             _system(part, event, extra)
             system = True
