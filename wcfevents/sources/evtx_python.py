@@ -166,6 +166,10 @@ def _escape(text: str) -> str:
     return escape_value(text).replace("\r", "&#13;")
 
 
+# XML would fold tab and LF in an attribute value into spaces, and " would end it.
+_IN_ATTRIBUTE = str.maketrans({"\t": "&#9;", "\n": "&#10;", '"': "&quot;"})
+
+
 def _typed(sub: Any) -> str:
     """A substitution value the way the Rust parser prints it (so that both engines agree),
     numbers and booleans tagged with TYPED so that they come back as JSON numbers."""
@@ -236,7 +240,12 @@ def render_xml(root: Any, payload: bool = False) -> str:
                     acc.append(" ")
                     acc.append(validate_name(child.attribute_name().string()))
                     acc.append('="')
-                    rec(value, acc, False)
+                    if inside and tag != "Data":  # a payload element's own: typed, exact
+                        text: list[str] = []
+                        rec(value, text, True)
+                        acc.append("".join(text).translate(_IN_ATTRIBUTE))
+                    else:
+                        rec(value, acc, False)
                     acc.append('"')
             acc.append(">")
             inner = inside or tag in ("EventData", "UserData")
