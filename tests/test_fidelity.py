@@ -220,3 +220,23 @@ def test_empty_null_and_control_values_as_written(tmp_path: Path, engine: str) -
     rows, _, reports = decode(path, engine)
     assert not reports
     assert rows[0]["data"] == user.data and rows[1]["data"][names[0]] == "a\x01b\x86"
+
+
+def test_a_user_data_element_keeps_its_own_attributes(tmp_path: Path) -> None:
+    """As the Rust engine prints system.evtx's UMDF <Service clsid=… name=…/>: attributes kept."""
+    path = tmp_path / "export.xml"
+    path.write_text(
+        '<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+        '<Provider Name="P"/><EventID>10001</EventID><Level>4</Level>'
+        '<TimeCreated SystemTime="2017-07-20T11:08:38.3527403Z"/><EventRecordID>510'
+        '</EventRecordID></System><UserData><Install xmlns="urn:x">'
+        '<Service clsid="112DE495-AC4C-46F8-B663-6A4266C53313" name="WpdFs"/>'
+        '<Note lang="en">text</Note><Empty/></Install></UserData></Event></Events>',
+        encoding="utf-8")
+    rows, _, reports = decode(path, "rust")
+    assert not reports and rows[0]["data"] == {
+        "Service": {"#attributes": {"clsid": "112DE495-AC4C-46F8-B663-6A4266C53313",
+                                    "name": "WpdFs"}},
+        "Note": {"#attributes": {"lang": "en"}, "#text": "text"},
+        "Empty": "",
+    }
