@@ -185,12 +185,6 @@ def test_goldens_are_what_the_tool_writes(tmp_path: Path) -> None:
 
 
 REAL = sorted(SAMPLES.glob("*.evtx")) if SAMPLES.exists() else []
-# Records whose JSON still differs between the engines: a Data element with attributes of its own
-# (system.evtx's Service), an empty string array (Application_no_crc32), a payload string made of
-# one control character (security), an empty value the Rust parser's JSON cannot place
-# (system.evtx's BackupPath).
-KNOWN_DIFFERENT = {"system.evtx": 4, "security.evtx": 2, "security_bad_string_cache.evtx": 2,
-                   "Application_no_crc32.evtx": 1}
 
 
 @pytest.mark.skipif(not REAL, reason="../shared/samples is not present")
@@ -202,7 +196,47 @@ def test_engines_read_the_same_records_of_real_samples(path: Path) -> None:
     for a, b in zip(rust, python, strict=True):
         for key in ("timestamp", "event_id", "extra", "computer", "channel", "activity_id"):
             assert a[key] == b[key], (a["record_id"], key)
-    different = sum(json.dumps(a) != json.dumps(b) for a, b in zip(rust, python, strict=True))
-    assert different <= KNOWN_DIFFERENT.get(path.name, 0)
+    for a, b in zip(rust, python, strict=True):
+        assert json.dumps(a) == json.dumps(b), a["record_id"]
     assert rust_stats.lost == python_stats.lost
     assert [str(r) for r in rust_reports] == [str(r) for r in python_reports]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_empty_null_and_control_values_as_written(tmp_path: Path, engine: str) -> None:
+    """UserData and EventData values the Rust parser prints alike ("" and NULL as null,
+    control characters python-evtx drops) come back exactly as written, from both engines."""
+    events = list(scenarios.fidelity())
+    user = next(e for e in events if "UserDataElement" in e.extra)
+    plain = next(e for e in events if "UserDataElement" not in e.extra and len(e.data) > 2)
+    names = list(user.data)
+    user.data[names[0]], user.data[names[1]] = "", None
+    user.data[names[2]] = "\x03"
+    names = [k for k, v in plain.data.items() if isinstance(v, str)]
+    plain.data[names[0]] = "a\x01b\x86"
+    user.record_id, plain.record_id = 1, 2
+    path = tmp_path / "values.evtx"
+    write_evtx(path, [user, plain])
+    rows, _, reports = decode(path, engine)
+    assert not reports
+    assert rows[0]["data"] == user.data and rows[1]["data"][names[0]] == "a\x01b\x86"
+
+
+def test_a_user_data_element_keeps_its_own_attributes(tmp_path: Path) -> None:
+    """As the Rust engine prints system.evtx's UMDF <Service clsid=… name=…/>: attributes kept."""
+    path = tmp_path / "export.xml"
+    path.write_text(
+        '<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+        '<Provider Name="P"/><EventID>10001</EventID><Level>4</Level>'
+        '<TimeCreated SystemTime="2017-07-20T11:08:38.3527403Z"/><EventRecordID>510'
+        '</EventRecordID></System><UserData><Install xmlns="urn:x">'
+        '<Service clsid="112DE495-AC4C-46F8-B663-6A4266C53313" name="WpdFs"/>'
+        '<Note lang="en">text</Note><Empty/></Install></UserData></Event></Events>',
+        encoding="utf-8")
+    rows, _, reports = decode(path, "rust")
+    assert not reports and rows[0]["data"] == {
+        "Service": {"#attributes": {"clsid": "112DE495-AC4C-46F8-B663-6A4266C53313",
+                                    "name": "WpdFs"}},
+        "Note": {"#attributes": {"lang": "en"}, "#text": "text"},
+        "Empty": "",
+    }

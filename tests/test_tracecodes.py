@@ -33,6 +33,8 @@ def test_check_fails_on_a_stale_catalog(tmp_path: Path) -> None:
     (tmp_path / "wcfevents" / "catalog").mkdir(parents=True)
     tool = tmp_path / "tools" / "build_tracecodes.py"
     tool.write_bytes((ROOT / "tools" / "build_tracecodes.py").read_bytes())
+    shared = ROOT / "tools" / "generated.py"
+    (tmp_path / "tools" / "generated.py").write_bytes(shared.read_bytes())
     (tmp_path / "data" / "reference" / "wcf-trace-codes.jsonl").write_bytes(
         REFERENCE.read_bytes())
     packaged = tmp_path / "wcfevents" / "catalog" / "tracecodes.json"

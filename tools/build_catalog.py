@@ -11,10 +11,11 @@ Run:  python tools/build_catalog.py          (rewrites the catalog)
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+
+from generated import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "data" / "reference"
@@ -150,19 +151,9 @@ def render(catalog: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the catalog is stale")
-    args = parser.parse_args(argv)
-    text = render(build())
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is stale: run python tools/build_catalog.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}: {len(json.loads(text)['events'])} events")
-    return 0
+    return write_or_check(
+        __doc__.splitlines()[0], OUTPUT, lambda: render(build()), "build_catalog.py",
+        lambda text: f"{len(json.loads(text)['events'])} events", argv)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,11 @@ Run:  python tools/build_tracecodes.py          (rewrites the catalog)
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+
+from generated import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "data" / "reference" / "wcf-trace-codes.jsonl"
@@ -44,19 +45,9 @@ def render(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the catalog is stale")
-    args = parser.parse_args(argv)
-    text = render(build())
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is stale: run python tools/build_tracecodes.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}: {len(json.loads(text)['tracecodes'])} trace codes")
-    return 0
+    return write_or_check(
+        __doc__.splitlines()[0], OUTPUT, lambda: render(build()), "build_tracecodes.py",
+        lambda text: f"{len(json.loads(text)['tracecodes'])} trace codes", argv)
 
 
 if __name__ == "__main__":

@@ -96,9 +96,21 @@ def _number_or_text(value: str) -> int | str:
     return value if number is None else number
 
 
+ATTRIBUTES = "#attributes"  # a payload element's own attributes (the Rust parser's JSON form)
+TEXT = "#text"  # beside ATTRIBUTES: the element's text
+
+
 def _nested(elem: Any, leaf: Any = _value) -> Any:
-    """An element as text (leaf) or a dict of its children by local name (lists when repeated)."""
+    """An element as text (leaf) or a dict of its children by local name (lists when repeated);
+    a payload element with attributes of its own keeps them under ATTRIBUTES."""
     children = [child for child in elem if isinstance(child.tag, str)]
+    if leaf is _value and len(elem.attrib):
+        node: dict[str, Any] = {ATTRIBUTES: {_local(k): _value(v) for k, v in elem.items()}}
+        if children:
+            node.update(_children(children, leaf))
+        elif elem.text is not None:
+            node[TEXT] = _value(elem.text)
+        return node
     if not children:
         return leaf(elem.text)
     return _children(children, leaf)

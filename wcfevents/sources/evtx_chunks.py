@@ -189,19 +189,22 @@ FILETIME_TYPE = 0x11
 BINXML_TYPE = 0x21
 
 
-def substitution_facts(chunk: bytes, slot: RecordSlot) -> tuple[list[int], list[bool]]:
+def substitution_facts(chunk: bytes, slot: RecordSlot
+                       ) -> tuple[list[int], list[bool], list[bool] | None]:
     """What the Rust parser's JSON hides about a record's values, from its substitution array
-    (nested BinXml values included): every FILETIME exact to the tick, and for every empty
-    value, in order, whether it is NULL (absent) rather than an empty string. Both lists are
-    empty when the layout is not the usual template instance."""
+    (nested BinXml values included): every FILETIME exact to the tick; for every empty value,
+    in order, whether it is NULL (absent) rather than an empty string; and the same for the
+    nested BinXml values alone (where Windows puts EventData and UserData; None when the record
+    has none). All are empty when the layout is not the usual template instance."""
     times: list[int] = []
     empties: list[bool] = []
-    _walk_values(chunk, slot.offset + 24, slot.offset + slot.size - 4, times, empties, 0)
-    return times, empties
+    nested: list[list[bool]] = []
+    _walk_values(chunk, slot.offset + 24, slot.offset + slot.size - 4, times, empties, nested, 0)
+    return times, empties, ([v for level in nested for v in level] if nested else None)
 
 
 def _walk_values(chunk: bytes, pos: int, end: int, times: list[int], empties: list[bool],
-                 depth: int) -> None:
+                 nested: list[list[bool]], depth: int) -> None:
     if chunk[pos:pos + 1] == b"\x0f":
         pos += 4  # fragment header
     if depth > 4 or pos + 10 > end or chunk[pos] != 0x0C:
@@ -218,6 +221,9 @@ def _walk_values(chunk: bytes, pos: int, end: int, times: list[int], empties: li
     offset = pos + 4 + 4 * count
     if count > 4096 or offset > end:
         return
+    mine: list[bool] = []
+    if depth:
+        nested.append(mine)
     for i in range(count):
         at = pos + 4 + 4 * i
         size = chunk[at] | chunk[at + 1] << 8
@@ -227,11 +233,13 @@ def _walk_values(chunk: bytes, pos: int, end: int, times: list[int], empties: li
         if kind == FILETIME_TYPE and size == 8:
             times.append(_U64.unpack_from(chunk, offset)[0])
         elif kind == BINXML_TYPE:
-            _walk_values(chunk, offset, offset + size, times, empties, depth + 1)
+            _walk_values(chunk, offset, offset + size, times, empties, nested, depth + 1)
         elif kind == NULL_TYPE:
             empties.append(True)
+            mine.append(True)
         elif kind == STRING_TYPE and not chunk[offset:offset + size].strip(b"\0"):
             empties.append(False)  # an empty string (or only its terminating NUL)
+            mine.append(False)
         offset += size
 
 

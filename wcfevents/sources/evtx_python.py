@@ -151,18 +151,23 @@ class PythonRenderer:
 _INTEGER_NODES = ("SignedByteTypeNode", "UnsignedByteTypeNode", "SignedWordTypeNode",
                   "UnsignedWordTypeNode", "SignedDwordTypeNode", "UnsignedDwordTypeNode",
                   "SignedQwordTypeNode", "UnsignedQwordTypeNode")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What XML cannot carry, and what python-evtx's escape_value drops (C1 controls too).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 def _escape(text: str) -> str:
     """Text as XML that parses back to exactly the same characters: CR kept (XML would turn
-    CR LF into LF), control characters XML cannot carry as CONTROL + a private character."""
+    CR LF into LF), control characters as CONTROL + a private character (marked before
+    escape_value, which would drop them)."""
     from Evtx.Views import escape_value
 
-    text = escape_value(text).replace("\r", "&#13;")
     if _CONTROL.search(text):
         text = _CONTROL.sub(lambda m: CONTROL + chr(0xE000 + ord(m.group())), text)
-    return text
+    return escape_value(text).replace("\r", "&#13;")
+
+
+# XML would fold tab and LF in an attribute value into spaces, and " would end it.
+_IN_ATTRIBUTE = str.maketrans({"\t": "&#9;", "\n": "&#10;", '"': "&quot;"})
 
 
 def _typed(sub: Any) -> str:
@@ -190,7 +195,10 @@ def _typed(sub: Any) -> str:
 def _items(sub: Any) -> list[str]:
     """The strings of a string array value (NUL-separated UTF-16)."""
     raw = bytes(sub._buf[sub.offset():sub.offset() + sub.length()])
-    return raw.decode("utf-16-le", errors="replace").rstrip("\x00").split("\x00")
+    text = raw.decode("utf-16-le", errors="replace")
+    # Each string ends with a NUL: only the last one's terminator goes, an empty last string
+    # ("…\0\0") stays.
+    return (text[:-1] if text.endswith("\x00") else text).split("\x00")
 
 
 def render_xml(root: Any, payload: bool = False) -> str:
@@ -232,7 +240,12 @@ def render_xml(root: Any, payload: bool = False) -> str:
                     acc.append(" ")
                     acc.append(validate_name(child.attribute_name().string()))
                     acc.append('="')
-                    rec(value, acc, False)
+                    if inside and tag != "Data":  # a payload element's own: typed, exact
+                        text: list[str] = []
+                        rec(value, text, True)
+                        acc.append("".join(text).translate(_IN_ATTRIBUTE))
+                    else:
+                        rec(value, acc, False)
                     acc.append('"')
             acc.append(">")
             inner = inside or tag in ("EventData", "UserData")

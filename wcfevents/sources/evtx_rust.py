@@ -207,7 +207,8 @@ class Matcher:
 
 def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot) -> Event:
     """One parser record as an Event, its times at 100 ns and its absent values told from empty
-    ones by the record's own bytes (the parser prints µs, and "" for both)."""
+    ones by the record's own bytes (the parser prints µs, and "" for both in EventData, null
+    for both in UserData)."""
     event = event_from_json(raw, name)
     created = event.timestamp
     written_us = _microseconds(slot.ticks)
@@ -219,8 +220,10 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
     if text.count('Z"') > 1:  # time values besides TimeCreated: FILETIME payloads
         wanted.extend(v for v in data.values() if type(v) is str and _looks_like_time(v))
     blanks = [k for k, v in data.items() if v == ""] if '""' in text else []
-    if wanted or blanks:
-        times, empties = substitution_facts(work.data, slot)
+    nulls = [k for k, v in data.items() if v is None or v == ""] \
+        if USER_DATA_ELEMENT in event.extra else []
+    if wanted or blanks or nulls:
+        times, empties, nested = substitution_facts(work.data, slot)
         exact = exact_times(wanted, times) if wanted else {}
         if exact:
             if created in exact:
@@ -234,8 +237,24 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
             for key in blanks:
                 if not key.isdigit():
                     data[key] = None
+        if nulls:
+            _user_data_empties(data, nulls, empties if nested is None else nested)
     event.timestamp = record_time(created, slot.ticks)
     return event
+
+
+def _user_data_empties(data: dict[str, Any], keys: list[str], level: list[bool]) -> None:
+    """The parser prints null for every empty UserData element: a NULL substitution stays
+    None, an empty string becomes "". The payload's empty values are the last ones of the
+    substitution array (`level`: its nested BinXml when there is one), in payload order; when
+    there are fewer than the parser's empties (some are empty in the template itself), only
+    "no NULL among them" is sure, and then all are ""."""
+    if len(level) >= len(keys):
+        for key, null in zip(keys, level[len(level) - len(keys):], strict=True):
+            data[key] = None if null else ""
+    elif not any(level):
+        for key in keys:
+            data[key] = ""
 
 
 def _microseconds(ticks: int) -> str:
