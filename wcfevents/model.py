@@ -227,8 +227,9 @@ def canonical_time(value: Any) -> str | None:
     text = str(value).strip()
     if text.endswith(" UTC"):
         text = text[:-4]
-    if len(text) == 28 and text[27] == "Z" and text[10] == "T" and text[19] == ".":
-        return text  # already canonical
+    if (len(text) == 28 and text[27] == "Z" and text[10] == "T" and text[19] == "."
+            and text[20:27].isdecimal()):
+        return text  # already canonical (seven digits: "…000000 Z" is not)
     if 20 < len(text) < 48 and text[-1] == "Z" and text[19] == "." and text[20:-1].isdecimal():
         shape = _UTC_SECONDS.get(text[:19])
         if shape is None:
