@@ -20,7 +20,14 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from wcfevents.model import Event, canonical_activity, canonical_guid, canonical_time, parse_int
+from wcfevents.model import (
+    Event,
+    canonical_activity,
+    canonical_guid,
+    canonical_time,
+    filetime_to_iso,
+    parse_int,
+)
 from wcfevents.sources import DamageReport, Input, InputError, QuickCheck
 from wcfevents.sources.chunk_range import open_window
 from wcfevents.sources.event_xml import USER_DATA_ELEMENT
@@ -211,9 +218,9 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
     for both in UserData)."""
     event = event_from_json(raw, name)
     created = event.timestamp
-    written_us = _microseconds(slot.ticks)
+    written = filetime_to_iso(slot.ticks)  # the header's FILETIME: TimeCreated at 100 ns
     wanted: list[str] = []
-    if created is not None and created[:26] != written_us:
+    if created is not None and (written is None or created[:26] != written[:26]):
         wanted.append(created)
     data = event.data
     text = raw["data"]
@@ -239,7 +246,7 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
                     data[key] = None
         if nulls:
             _user_data_empties(data, nulls, empties if nested is None else nested)
-    event.timestamp = record_time(created, slot.ticks)
+    event.timestamp = written if not wanted else record_time(created, slot.ticks)
     return event
 
 
@@ -255,13 +262,6 @@ def _user_data_empties(data: dict[str, Any], keys: list[str], level: list[bool])
     elif not any(level):
         for key in keys:
             data[key] = ""
-
-
-def _microseconds(ticks: int) -> str:
-    from wcfevents.model import filetime_to_iso
-
-    text = filetime_to_iso(ticks)
-    return text[:26] if text else ""
 
 
 def _looks_like_time(value: str) -> bool:
