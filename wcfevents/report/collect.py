@@ -199,7 +199,7 @@ class Collector:
         """Take in the collection of the events that came after this one's (a later window)."""
         offset = self.count
         self.count += other.count
-        _merge_summary(self.summary, other.summary)
+        self.summary.merge(other.summary)
         _merge_tracker(self.tracker, other.tracker)
         self.timeline.merge(other.timeline)
         taken = other.head[:max(HEAD_EVENTS - len(self.head), 0)]
@@ -248,21 +248,6 @@ class Collector:
                 chosen[parent] = activities[parent]
                 parent = activities[parent].parent
         return list(chosen.values())
-
-
-def _merge_summary(into: Summary, other: Summary) -> None:
-    into.by_event.update(other.by_event)
-    for key, names in other.names.items():
-        into.names.setdefault(key, names)
-    into.levels.update(other.levels)
-    into.keywords.update(other.keywords)
-    into.providers.update(other.providers)
-    into.channels.update(other.channels)
-    into.span.add(other.first)
-    into.span.add(other.last)
-    into.hint_counts.update(other.hint_counts)
-    for key, text in other.hint_texts.items():
-        into.hint_texts.setdefault(key, text)
 
 
 def _merge_tracker(into: ActivityTracker, other: ActivityTracker) -> None:
