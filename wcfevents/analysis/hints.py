@@ -164,6 +164,11 @@ _FIXED: dict[int, str] = {
           "inactivityTimeout for reliable sessions) on the service binding.",
 }
 
+_REGISTER_FAILED = (
+    "The worker process could not register its URI with the listener{code}: another "
+    "application may listen on the same address, or the application pool's account is not "
+    "in <allowAccounts> of SMSvcHost.exe.config.")
+
 _MADE: dict[int, Callable[[Event], Hint]] = {
     210: lambda e: _throttle(e, at_limit=True),
     224: lambda e: _throttle(e, at_limit=False),
@@ -176,14 +181,8 @@ _MADE: dict[int, Callable[[Event], Hint]] = {
         "does not take sessions as fast as they arrive. Check the application pool (startup "
         "time, recycling) and raise maxPendingConnections for <net.tcp>/<net.pipe> in "
         "SMSvcHost.exe.config if bursts are expected.")),
-    4012: lambda e: _status(e, "Status", (
-        "The worker process could not register its URI with the listener{code}: another "
-        "application may listen on the same address, or the application pool's account is not "
-        "in <allowAccounts> of SMSvcHost.exe.config.")),
-    4014: lambda e: _status(e, "Status", (
-        "The worker process could not register its URI with the listener{code}: another "
-        "application may listen on the same address, or the application pool's account is not "
-        "in <allowAccounts> of SMSvcHost.exe.config.")),
+    4012: lambda e: _status(e, "Status", _REGISTER_FAILED),
+    4014: lambda e: _status(e, "Status", _REGISTER_FAILED),
     4022: lambda e: _status(e, "hresult", (
         "WAS could not unregister the protocol{code}: check the WAS service and the "
         "listener adapter entries in applicationHost.config.")),
