@@ -14,19 +14,36 @@ from pathlib import Path
 from wcfevents.sources.evtx_layout import CHUNK_SIZE, FILE_HEADER_SIZE
 
 
-class ChunkWindow(io.RawIOBase):
-    """Bytes 0-4095 of the file, then its chunks `start` ≤ i < `end`, as one seekable stream."""
+class FileView(io.RawIOBase):
+    """A read-only stream over parts of a file, read with pread so views never share a position."""
 
-    def __init__(self, path: Path, start: int, end: int) -> None:
+    def __init__(self, path: Path) -> None:
         super().__init__()
         self._fd = os.open(path, os.O_RDONLY)
-        real_size = os.fstat(self._fd).st_size
-        self._shift = start * CHUNK_SIZE
-        self._size = min(FILE_HEADER_SIZE + (end - start) * CHUNK_SIZE, real_size - self._shift)
         self._pos = 0
 
     def readable(self) -> bool:
         return True
+
+    def _deliver(self, buffer: bytearray | memoryview, data: bytes) -> int:
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class ChunkWindow(FileView):
+    """Bytes 0-4095 of the file, then its chunks `start` ≤ i < `end`, as one seekable stream."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        super().__init__(path)
+        real_size = os.fstat(self._fd).st_size
+        self._shift = start * CHUNK_SIZE
+        self._size = min(FILE_HEADER_SIZE + (end - start) * CHUNK_SIZE, real_size - self._shift)
 
     def seekable(self) -> bool:
         return True
@@ -48,15 +65,7 @@ class ChunkWindow(io.RawIOBase):
             real = self._pos
         else:
             real = self._pos + self._shift
-        data = os.pread(self._fd, wanted, real)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
+        return self._deliver(buffer, os.pread(self._fd, wanted, real))
 
 
 def open_window(path: Path, start: int, end: int) -> io.BufferedReader:

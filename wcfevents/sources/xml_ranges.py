@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from wcfevents.sources.chunk_range import FileView
 from wcfevents.sources.etw_xml import _decode_head, _scan_prolog, _sniff_encoding, detect_flavour
 
 RANGE_BYTES = 2 << 20  # bytes of XML a task (4 MiB peaked 17 MB higher with 2 workers)
@@ -106,20 +107,15 @@ def cuts(path: Path, lay: XmlLayout, range_bytes: int = RANGE_BYTES) -> Iterator
             start = end
 
 
-class RangeStream(io.RawIOBase):
+class RangeStream(FileView):
     """One piece as a whole export: prolog, the bytes start ≤ i < end, the closing tag."""
 
     def __init__(self, path: Path, lay: XmlLayout, start: int, end: int, last: bool) -> None:
-        super().__init__()
-        self._fd = os.open(path, os.O_RDONLY)
+        super().__init__(path)
         self._head = b"" if start == 0 else lay.prolog
         self._tail = b"" if last else lay.closing
         self._start, self._end = start, end
-        self._pos = 0
         self._size = len(self._head) + (end - start) + len(self._tail)
-
-    def readable(self) -> bool:
-        return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         wanted = min(len(buffer), self._size - self._pos)
@@ -134,14 +130,7 @@ class RangeStream(io.RawIOBase):
         else:
             offset = self._pos - head - body
             data = self._tail[offset : offset + wanted]
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
+        return self._deliver(buffer, data)
 
 
 def open_range(path: Path, lay: XmlLayout, start: int, end: int,
