@@ -134,22 +134,29 @@ def _event_data(elem: Any) -> dict[str, Any]:
     """Data values by Name in order; unnamed ones (classic events) as "1", "2", …"""
     data: dict[str, Any] = {}
     unnamed = 0
+    names = _LOCAL_NAMES
     for child in elem:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        name = _LOCAL_NAMES.get(tag) or _local(tag)  # no call for the names seen before
+        name = names.get(tag)  # no call for the names seen before
+        if name is None:
+            if not isinstance(tag, str):
+                continue
+            name = _local(tag)
         if name == "Data":
             key = child.get("Name")
+            value = child.text
+            if value is None:
+                value = ""
+            elif value[:1] == TYPED or value == ABSENT or CONTROL in value:
+                value = _value(value)
             if not key:
                 # Unnamed values (classic events): the Rust parser prints a NULL one as "", so
                 # both engines do.
-                value = _value(child.text)
                 for item in value if isinstance(value, list) else [value]:
                     unnamed += 1
                     data[str(unnamed)] = "" if item is None else item
                 continue
-            data[key] = _value(child.text)
+            data[key] = value
         elif name == "Binary":
             binary = _text(child.text)
             if binary is not None:
@@ -161,17 +168,26 @@ def _event_data(elem: Any) -> dict[str, Any]:
 
 def _rendering(elem: Any) -> dict[str, Any]:
     rendering: dict[str, Any] = {}
+    names = _LOCAL_NAMES
     for child in elem:
-        if not isinstance(child.tag, str):
-            continue
-        name = _LOCAL_NAMES.get(child.tag) or _local(child.tag)
+        tag = child.tag
+        name = names.get(tag)
+        if name is None:
+            if not isinstance(tag, str):
+                continue
+            name = _local(tag)
         if name == "Keywords":
-            keywords = [k.text for k in child if isinstance(k.tag, str) and _text(k.text)]
+            keywords = []
+            for keyword in child:
+                if isinstance(keyword.tag, str):
+                    text = keyword.text
+                    if text and text != ABSENT and not text.isspace():
+                        keywords.append(text)
             if keywords:
                 rendering[name] = keywords
         else:
-            text = _text(child.text)
-            if text is not None:
+            text = child.text
+            if text and text != ABSENT and not text.isspace():
                 rendering[name] = text
     culture = _text(elem.get("Culture"))
     if culture is not None:
@@ -179,44 +195,86 @@ def _rendering(elem: Any) -> dict[str, Any]:
     return rendering
 
 
+# What a System child is, by local name; the if-chain below tests them in the order the tools
+# write them.
+(_PROVIDER, _EVENT_ID, _VERSION, _LEVEL, _TASK, _OPCODE, _KEYWORDS, _TIME_CREATED,
+ _EVENT_RECORD_ID, _CORRELATION, _EXECUTION, _CHANNEL, _COMPUTER, _SECURITY, _OTHER,
+ _SKIP) = range(16)
+_SYSTEM_NAMES = {
+    "Provider": _PROVIDER, "EventID": _EVENT_ID, "Version": _VERSION, "Level": _LEVEL,
+    "Task": _TASK, "Opcode": _OPCODE, "Keywords": _KEYWORDS, "TimeCreated": _TIME_CREATED,
+    "EventRecordID": _EVENT_RECORD_ID, "Correlation": _CORRELATION, "Execution": _EXECUTION,
+    "Channel": _CHANNEL, "Computer": _COMPUTER, "Security": _SECURITY,
+}
+_SYSTEM_KINDS: dict[Any, int] = {}  # tag (qualified, as lxml gives it) -> kind
+# What an Event child is, by local name.
+(_PART_SYSTEM, _PART_EVENT_DATA, _PART_USER_DATA, _PART_BINARY, _PART_RENDERING,
+ _PART_PROCESSING_ERROR, _PART_EXTENDED, _PART_OTHER, _PART_SKIP) = range(9)
+_PART_NAMES = {
+    "System": _PART_SYSTEM, "EventData": _PART_EVENT_DATA, "UserData": _PART_USER_DATA,
+    "BinaryEventData": _PART_BINARY, "RenderingInfo": _PART_RENDERING,
+    "ProcessingErrorData": _PART_PROCESSING_ERROR, "ExtendedTracingInfo": _PART_EXTENDED,
+}
+_PART_KINDS: dict[Any, int] = {}
+
+
+def _kind(tag: Any, names: dict[str, int], kinds: dict[Any, int], other: int, skip: int) -> int:
+    """The kind of a child element by its local name, cached by tag (comments and PIs: skip)."""
+    kind = names.get(_local(tag), other) if isinstance(tag, str) else skip
+    if len(kinds) < 4096:
+        kinds[tag] = kind
+    return kind
+
+
 def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
+    """The System block's values into the event's fields, the rest into `extra`."""
+    kinds = _SYSTEM_KINDS
     for child in elem:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        name = _LOCAL_NAMES.get(tag) or _local(tag)  # no call for the names seen before
-        if name == "Provider":
-            event.provider = _text(child.get("Name"))
-            event.provider_guid = canonical_guid(child.get("Guid"))
-            source_name = _text(child.get("EventSourceName"))
-            if source_name is not None:
-                extra["EventSourceName"] = source_name
-        elif name == "EventID":
-            event.event_id = _int(child.text)
-            qualifiers = _int(child.get("Qualifiers"))
-            if qualifiers is not None:
-                extra["qualifiers"] = qualifiers
-        elif name == "Version":
-            event.version = _int(child.text)
-        elif name == "Level":
-            event.level_value = _int(child.text)
-        elif name == "Task":
-            event.task_id = _int(child.text)
-        elif name == "Opcode":
-            event.opcode_id = _int(child.text)
-        elif name == "Keywords":
-            event.keywords_mask = parse_int(child.text)
-        elif name == "TimeCreated":
-            event.timestamp = canonical_time(child.get("SystemTime"))
-            raw_time = _int(child.get("RawTime"))
+        kind = kinds.get(tag)
+        if kind is None:
+            kind = _kind(tag, _SYSTEM_NAMES, kinds, _OTHER, _SKIP)
+        if kind <= _OPCODE:
+            if kind == _PROVIDER:
+                event.provider = _text(child.get("Name"))
+                event.provider_guid = canonical_guid(child.get("Guid"))
+                source_name = _text(child.get("EventSourceName"))
+                if source_name is not None:
+                    extra["EventSourceName"] = source_name
+                continue
+            text = child.text
+            try:
+                number = int(text)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                number = _int(text)
+            if kind == _EVENT_ID:
+                event.event_id = number
+                qualifiers = child.get("Qualifiers")
+                if qualifiers is not None:
+                    qualifiers = _int(qualifiers)
+                    if qualifiers is not None:
+                        extra["qualifiers"] = qualifiers
+            elif kind == _VERSION:
+                event.version = number
+            elif kind == _LEVEL:
+                event.level_value = number
+            elif kind == _TASK:
+                event.task_id = number
+            else:
+                event.opcode_id = number
+        elif kind == _KEYWORDS:
+            event.keywords_mask = _mask(child.text)
+        elif kind == _TIME_CREATED:
+            event.timestamp = _time(child.get("SystemTime"))
+            raw_time = child.get("RawTime")
             if raw_time is not None:
-                extra["RawTime"] = raw_time
-        elif name == "EventRecordID":
-            event.record_id = _int(child.text)
-        elif name == "Correlation":
+                raw_time = _int(raw_time)
+                if raw_time is not None:
+                    extra["RawTime"] = raw_time
+        elif kind == _CORRELATION:
             event.activity_id = canonical_activity(child.get("ActivityID"))
             event.related_activity_id = canonical_activity(child.get("RelatedActivityID"))
-        elif name == "Execution":
+        elif kind == _EXECUTION:
             for key, value in child.items():
                 if key == "ProcessID":
                     event.process_id = _int(value)
@@ -224,20 +282,59 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
                     event.thread_id = _int(value)
                 else:
                     extra[key] = _number_or_text(value)
-        elif name == "Channel":
+        elif kind == _CHANNEL:
             event.channel = _text(child.text)
-        elif name == "Computer":
+        elif kind == _COMPUTER:
             event.computer = _text(child.text)
-        elif name == "Security":
+        elif kind == _EVENT_RECORD_ID:
+            event.record_id = _int(child.text)
+        elif kind == _SECURITY:
             user = _text(child.get("UserID"))
             if user is not None:
                 extra["UserID"] = user
-        else:
+        elif kind == _OTHER:
             value = _nested(child, _text)
             if value is None and len(child.attrib):
                 value = dict(child.attrib)
             if value is not None:
-                extra[name] = value
+                extra[_local(tag)] = value
+
+
+_ZONED_SECONDS: dict[str, str] = {}  # "YYYY-MM-DDTHH:MM:SS.0±HH:MM" -> its canonical_time
+
+
+def _time(value: str | None) -> str | None:
+    """canonical_time, with a shortcut for the form tracerpt and wevtutil write
+    (`2024-05-14T00:00:00.000595700-08:00`): a trace's times share few distinct seconds, so the
+    seconds and offset are converted once and the fraction is appended."""
+    if (value is not None and len(value) > 26 and value[19] == "." and value[-3] == ":"
+            and value[-6] in "+-" and value[20:-6].isdecimal()):
+        key = value[:19] + ".0" + value[-6:]
+        whole = _ZONED_SECONDS.get(key)
+        if whole is None:
+            whole = canonical_time(key)
+            if len(_ZONED_SECONDS) >= 4096:
+                _ZONED_SECONDS.clear()
+            _ZONED_SECONDS[key] = whole  # type: ignore[assignment]
+        if whole is not None and len(whole) == 28 and whole.endswith(".0000000Z"):
+            return whole[:20] + (value[20:-6] + "0000000")[:7] + "Z"
+    return canonical_time(value)
+
+
+_MASKS: dict[str, int | None] = {}  # keyword masks: a trace uses few distinct ones
+
+
+def _mask(text: str | None) -> int | None:
+    """parse_int of a Keywords mask, cached by its text."""
+    if text is None:
+        return None
+    mask = _MASKS.get(text, _MASKS)
+    if mask is _MASKS:
+        mask = parse_int(text)
+        if len(_MASKS) >= 4096:
+            _MASKS.clear()
+        _MASKS[text] = mask
+    return mask  # type: ignore[return-value]
 
 
 def event_from_element(elem: Any, source: str) -> Event:
@@ -245,33 +342,34 @@ def event_from_element(elem: Any, source: str) -> Event:
     event = Event(source=source)
     extra: dict[str, Any] = {}
     system = False
+    kinds = _PART_KINDS
     for part in elem:
         tag = part.tag
-        if not isinstance(tag, str):
-            continue
-        name = _LOCAL_NAMES.get(tag) or _local(tag)  # no call for the names seen before
-        if name == "System":
+        kind = kinds.get(tag)
+        if kind is None:
+            kind = _kind(tag, _PART_NAMES, kinds, _PART_OTHER, _PART_SKIP)
+        if kind == _PART_SYSTEM:
             _system(part, event, extra)
             system = True
-        elif name == "EventData":
+        elif kind == _PART_EVENT_DATA:
             event.data = _event_data(part)
-        elif name == "UserData":
+        elif kind == _PART_RENDERING:
+            extra["rendering"] = _rendering(part)
+        elif kind == _PART_USER_DATA:
             wrappers = [child for child in part if isinstance(child.tag, str)]
             if len(wrappers) == 1:
                 extra[USER_DATA_ELEMENT] = _local(wrappers[0].tag)
                 event.data = _children([c for c in wrappers[0] if isinstance(c.tag, str)])
             else:
                 event.data = _children(wrappers)
-        elif name == "BinaryEventData":
+        elif kind == _PART_BINARY:
             event.data = {"BinaryEventData": _text(part.text)}
-        elif name == "RenderingInfo":
-            extra["rendering"] = _rendering(part)
-        elif name == "ProcessingErrorData":
+        elif kind == _PART_PROCESSING_ERROR:
             extra["processing_error"] = _nested(part, _text)
-        elif name == "ExtendedTracingInfo":
+        elif kind == _PART_EXTENDED:
             extra["extended_tracing"] = _nested(part, _text)
-        else:
-            extra[name] = _nested(part, _text)
+        elif kind == _PART_OTHER:
+            extra[_local(tag)] = _nested(part, _text)
     if not system:
         raise ValueError("no <System> element")
     event.extra = extra
