@@ -236,9 +236,8 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
             kind = _kind(tag, _SYSTEM_NAMES, kinds, _OTHER, _SKIP)
         if kind <= _OPCODE:
             if kind == _PROVIDER:
-                event.provider = _text(child.get("Name"))
-                event.provider_guid = canonical_guid(child.get("Guid"))
-                source_name = _text(child.get("EventSourceName"))
+                event.provider, event.provider_guid, source_name = _provider(
+                    child.get("Name"), child.get("Guid"), child.get("EventSourceName"))
                 if source_name is not None:
                     extra["EventSourceName"] = source_name
                 continue
@@ -275,13 +274,17 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
             event.activity_id = canonical_activity(child.get("ActivityID"))
             event.related_activity_id = canonical_activity(child.get("RelatedActivityID"))
         elif kind == _EXECUTION:
-            for key, value in child.items():
-                if key == "ProcessID":
-                    event.process_id = _int(value)
-                elif key == "ThreadID":
-                    event.thread_id = _int(value)
-                else:
-                    extra[key] = _number_or_text(value)
+            items = tuple(child.items())
+            execution = _EXECUTIONS.get(items)
+            if execution is None:
+                execution = _execution(items)
+            process_id, thread_id, others = execution
+            if process_id is not _UNSET:
+                event.process_id = process_id  # type: ignore[assignment]
+            if thread_id is not _UNSET:
+                event.thread_id = thread_id  # type: ignore[assignment]
+            for key, value in others:
+                extra[key] = value
         elif kind == _CHANNEL:
             event.channel = _text(child.text)
         elif kind == _COMPUTER:
@@ -319,6 +322,46 @@ def _time(value: str | None) -> str | None:
         if whole is not None and len(whole) == 28 and whole.endswith(".0000000Z"):
             return whole[:20] + (value[20:-6] + "0000000")[:7] + "Z"
     return canonical_time(value)
+
+
+_UNSET = object()  # an Execution without ProcessID or ThreadID leaves the field as it was
+_EXECUTIONS: dict[tuple[tuple[str, str], ...], tuple[Any, Any, tuple[tuple[str, Any], ...]]] = {}
+
+
+def _execution(items: tuple[tuple[str, str], ...]) -> tuple[Any, Any, tuple[tuple[str, Any], ...]]:
+    """An Execution element's attributes as (process ID, thread ID, the others for `extra`),
+    cached: a trace has few distinct processes, threads and processors."""
+    process_id: Any = _UNSET
+    thread_id: Any = _UNSET
+    others: list[tuple[str, Any]] = []
+    for key, value in items:
+        if key == "ProcessID":
+            process_id = _int(value)
+        elif key == "ThreadID":
+            thread_id = _int(value)
+        else:
+            others.append((key, _number_or_text(value)))
+    result = (process_id, thread_id, tuple(others))
+    if len(_EXECUTIONS) >= 4096:
+        _EXECUTIONS.clear()
+    _EXECUTIONS[items] = result
+    return result
+
+
+_PROVIDERS: dict[tuple[str | None, str | None, str | None], tuple[Any, Any, Any]] = {}
+
+
+def _provider(name: str | None, guid: str | None,
+              source_name: str | None) -> tuple[str | None, str | None, str | None]:
+    """A Provider element's name, canonical GUID and EventSourceName, cached per distinct one."""
+    key = (name, guid, source_name)
+    result = _PROVIDERS.get(key)
+    if result is None:
+        result = (_text(name), canonical_guid(guid), _text(source_name))
+        if len(_PROVIDERS) >= 1024:
+            _PROVIDERS.clear()
+        _PROVIDERS[key] = result
+    return result
 
 
 _MASKS: dict[str, int | None] = {}  # keyword masks: a trace uses few distinct ones
