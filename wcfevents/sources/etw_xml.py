@@ -18,8 +18,9 @@ from __future__ import annotations
 import codecs
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -233,6 +234,16 @@ class _Feed:
             text = text[prolog.decl_end :]
         self._carry = text
 
+    @property
+    def codec(self) -> str:
+        return self._codec
+
+    @property
+    def body_start(self) -> int:
+        """Input offset of what follows the BOM and the XML declaration (valid until the first
+        chunk is produced)."""
+        return self._raw_pos
+
     def _raw_length(self, text: str) -> int:
         return len(text.encode(self._codec, errors="replace"))
 
@@ -377,6 +388,94 @@ class _Session:
         return data
 
 
+# -- the direct path --------------------------------------------------------------------------
+
+
+class _Unclean(Exception):
+    """The input holds what the feed would change: it has to be read through the feed."""
+
+
+class _Direct:
+    """The input's own bytes as the parser's stream, for UTF-8 input that the feed would pass on
+    unchanged, which saves the feed's copies and scans on the common, clean export.
+
+    Of what the feed changes, the parser itself rejects everything but one: a character reference
+    the feed drops or rewrites is literal text inside CDATA. So references are checked here (one
+    cut off at the end of a read waits for the next), and `_Unclean` is raised for any the feed
+    would touch, and for an input the feed would give up on.
+    """
+
+    def __init__(self, raw: BinaryIO, prefix: bytes, suffix: bytes) -> None:
+        self._raw, self._prefix, self._suffix = raw, prefix, suffix
+        self._held = b""
+        self._served = 0
+        self._tagged = False  # an `<Event` start tag has been served
+
+    def read(self, size: int) -> bytes:
+        if self._prefix:
+            data, self._prefix = self._prefix, b""
+            return data
+        data = b""
+        while not data:  # an empty read would end the parse
+            more = self._raw.read(size)
+            if not more:
+                data, self._held, self._suffix = self._held + self._suffix, b"", b""
+                return data
+            data, self._held = self._held + more, b""
+            amp = data.rfind(b"&", max(0, len(data) - 16))
+            if amp >= 0 and b";" not in data[amp:]:
+                data, self._held = data[:amp], data[amp:]  # a reference may go on in the next read
+        if b"&#" in data:
+            for match in _CHAR_REF.finditer(data):
+                if _valid_char_ref(match) != match.group(0):
+                    raise _Unclean("a character reference the feed would change")
+        self._served += len(data)
+        if not self._tagged:
+            # The feed gives up on an input with no `<Event` start tag in its first
+            # _NO_EVENT_LIMIT bytes (a prefixed `<e:Event` is not one); leave that to it, well
+            # before the point where it would.
+            self._tagged = _EVENT_START.search(data) is not None
+            if not self._tagged and self._served > _NO_EVENT_LIMIT // 2:
+                raise _Unclean("no <Event start tag")
+        return data
+
+
+def _direct_possible(feed: _Feed, stream: BinaryIO) -> bool:
+    """UTF-8 exports with an event root or none, on a stream that can be read again."""
+    try:
+        return feed.codec == "utf-8" and feed.root in ("Events", "Event") and stream.seekable()
+    except (OSError, ValueError):
+        return False
+
+
+def _direct(feed: _Feed, stream: BinaryIO, name: str) -> Generator[Event, None, tuple[int, bool]]:
+    """The events of the input parsed from its own bytes; returns how many were given and
+    whether that is all of them. It stops, unfinished, at anything but a clean parse to the end
+    (damage, something the feed would change, an event that does not map, nested events), for
+    the feed to read the input again and say what it says about it."""
+    stream.seek(feed.body_start)
+    prefix = b"<Events>" if feed.rootless else b""
+    suffix = b"</Events>" if feed.rootless else b""
+    source = _Direct(stream, prefix, suffix)
+    parser = etree.iterparse(source, events=("end",), tag=_EVENT_TAGS, **_PARSER_OPTIONS)
+    given = 0
+    try:
+        for _action, elem in parser:
+            parent = elem.getparent()
+            if parent is not None and parent.getparent() is not None:
+                return given, False
+            event = event_from_element(elem, name)
+            elem.clear(keep_tail=True)
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+            given += 1
+            yield event
+    except Exception:  # damage, _Unclean, an event that does not map: the feed says what it is
+        return given, False
+    return given, given > 0
+
+
 # -- the reader --------------------------------------------------------------------------------
 
 
@@ -421,6 +520,16 @@ class XmlReader:
                     f"{source.name}: not an XML export of ETW events (tracerpt, wevtutil or "
                     f"Get-WinEvent ToXml); found {found}"
                 )
+            if _direct_possible(feed, stream):
+                given, finished = yield from _direct(feed, stream, source.name)
+                if finished:
+                    return
+                # Something the feed would have changed, or damage: read it all again through
+                # the feed, passing over the events already given (they parse the same).
+                stream.seek(0)
+                feed = _Feed(stream, source.name)
+                yield from islice(_parse(feed, source.name, report), given, None)
+                return
             yield from _parse(feed, source.name, report)
         finally:
             if source.stream is None:
