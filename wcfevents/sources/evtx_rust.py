@@ -80,6 +80,7 @@ class RustEvtxReader:
                     # Parser errors are explained by our own walk, chunk by chunk.
                     warnings.simplefilter("ignore", RuntimeWarning)
                     take = matcher.take
+                    passes = QuickText(quick) if quick is not None else None
                     for raw in parser.records_json():
                         number = raw["event_record_id"]
                         slot = take(number)
@@ -90,7 +91,7 @@ class RustEvtxReader:
                             if found is None:
                                 continue  # a number no walked record has: damage reported
                             work, slot = found
-                        if quick is not None and not quick(*quick_fields(raw["data"])):
+                        if quick is not None and not passes(raw["data"]):
                             work.decoded += 1
                             yield None
                             continue
@@ -314,6 +315,27 @@ _QUICK = re.compile(r'"EventID":(?:\{"#attributes":\{[^}]*\},"#text":)?(\d+)'
                     r'(?:,"Version":\d+)?,"Level":(\d+)')
 _EVENT_ID = re.compile(r'"EventID":(?:\{"#attributes":\{[^}]*\},"#text":)?(\d+)')
 _LEVEL = re.compile(r'"Level":(\d+)')
+
+
+class QuickText:
+    """`quick` on a record's JSON text, remembered per distinct "EventID…Level" text: a trace
+    holds few, so most records cost one regular-expression search and one lookup."""
+
+    def __init__(self, quick: QuickCheck) -> None:
+        self.quick = quick
+        self.seen: dict[str, bool] = {}
+
+    def __call__(self, data: str) -> bool:
+        found = _QUICK.search(data)
+        if found is None:
+            return self.quick(*quick_fields(data))
+        key = found.group()
+        known = self.seen.get(key)
+        if known is None:
+            known = self.quick(int(found.group(1)), int(found.group(2)))
+            if len(self.seen) < 4096:
+                self.seen[key] = known
+        return known
 
 
 def quick_fields(data: str) -> tuple[int | None, int | None]:
