@@ -57,7 +57,7 @@ class RustEvtxReader:
         self.window = chunks  # read only chunks start ≤ i < end (a part of a large file)
 
     def events(self, source: Input, report: DamageReport,
-               quick: QuickCheck | None = None) -> Iterator[Event | None]:
+               quick: QuickCheck | None = None) -> Iterator[Event | int | None]:
         import evtx
 
         if source.path is None:
@@ -81,6 +81,7 @@ class RustEvtxReader:
                     warnings.simplefilter("ignore", RuntimeWarning)
                     take = matcher.take
                     passes = QuickText(quick) if quick is not None else None
+                    rejected = 0
                     for raw in parser.records_json():
                         number = raw["event_record_id"]
                         slot = take(number)
@@ -91,11 +92,16 @@ class RustEvtxReader:
                             if found is None:
                                 continue  # a number no walked record has: damage reported
                             work, slot = found
-                        if quick is not None and not passes(raw["data"]):
+                        if passes is not None and not passes(raw["data"]):
                             work.decoded += 1
-                            yield None
+                            rejected += 1  # counted, yielded as one number before what follows
                             continue
+                        if rejected:
+                            yield rejected
+                            rejected = 0
                         yield finish(rust_event(raw, name, work, slot), work, slot)
+                if rejected:
+                    yield rejected
                 yield from matcher.close()
             finally:
                 if self.window is not None:
