@@ -253,10 +253,13 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
         if created is not None and (written is None or created[:26] != written[:26]):
             wanted.append(created)
     data = event.data
-    text = raw["data"]
-    if text.count('Z"') > 1:  # time values besides TimeCreated: FILETIME payloads
-        wanted.extend(v for v in data.values() if type(v) is str and _looks_like_time(v))
-    blanks = [k for k, v in data.items() if v == ""] if '""' in text else []
+    blanks: list[str] = []
+    for key, value in data.items():  # FILETIME payloads (printed to the µs) and empty values
+        if type(value) is str:
+            if not value:
+                blanks.append(key)
+            elif len(value) == 27 and _looks_like_time(value):
+                wanted.append(value)
     nulls = [k for k, v in data.items() if v is None or v == ""] \
         if USER_DATA_ELEMENT in event.extra else []
     if wanted or blanks or nulls:
