@@ -12,8 +12,8 @@ from targets import TARGETS, verdict
 WHY = {
     "b": ("the Rust parser prints each record as JSON (all of the floor's cost); Python then "
           "parses that JSON, maps about 25 values to an Event, makes its times exact from the "
-          "record's bytes, enriches it from the catalog and writes JSON: the profile below has "
-          "no single step above a fifth of the time, so no one change closes the gap",
+          "record's bytes, enriches it from the catalog and writes JSON (the profile below gives "
+          "each step's share)",
           "the record mapping and output in native code (a decoder compiled per BinXml "
           "template that writes each output record straight from the substitution values, "
           "without the parser's JSON), or more cores: the parts are independent, so the rate "
