@@ -259,5 +259,7 @@ def enrich(event: Event, catalog: Catalog | None = None, payload: bool = True) -
     if entry is not None:
         event.symbol = entry.symbol
         if payload:
-            event.data, event.message = shape.apply(data)
+            transform = shape.transform  # compiled once the shape is common (see _Shape)
+            event.data, event.message = (transform(data) if transform is not None
+                                         else shape.apply(data))
     return event

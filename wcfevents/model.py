@@ -56,6 +56,7 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON form: exactly EVENT_KEYS, absent values as None."""
+        mask = self.keywords_mask
         return {
             "record_id": self.record_id,
             "timestamp": self.timestamp,
@@ -69,7 +70,7 @@ class Event:
             "task": self.task if self.task is not None else _number_text(self.task_id),
             "opcode": self.opcode if self.opcode is not None else _number_text(self.opcode_id),
             "keywords": list(self.keywords),
-            "keywords_mask": format_mask(self.keywords_mask),
+            "keywords_mask": None if mask is None else _MASK_TEXTS.get(mask) or _mask_text(mask),
             "channel": self.channel,
             "computer": self.computer,
             "process_id": self.process_id,
@@ -278,6 +279,17 @@ _SECONDS_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$")
 
 def format_mask(mask: int | None) -> str | None:
     return None if mask is None else f"0x{mask:016x}"
+
+
+def _mask_text(mask: int) -> str:
+    """format_mask, remembered: a trace holds few distinct masks (bounded all the same)."""
+    text = f"0x{mask:016x}"
+    if len(_MASK_TEXTS) < 1024:
+        _MASK_TEXTS[mask] = text
+    return text
+
+
+_MASK_TEXTS: dict[int, str] = {}
 
 
 def parse_int(value: Any) -> int | None:

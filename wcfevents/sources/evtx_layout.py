@@ -11,7 +11,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 FILE_MAGIC = b"ElfFile\x00"
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -146,9 +146,8 @@ def scan_chunks(fh: BinaryIO, with_data_crc: bool = True, start: int = 0,
         index += 1
 
 
-@dataclass(frozen=True, slots=True)
-class RecordSlot:
-    """Where a well-formed record sits in its chunk."""
+class RecordSlot(NamedTuple):
+    """Where a well-formed record sits in its chunk (a tuple: a chunk holds hundreds)."""
 
     offset: int  # within the chunk
     size: int
@@ -166,7 +165,7 @@ class Gap:
 
 def _record_at(chunk: bytes, offset: int, end: int) -> tuple[int, int, int] | None:
     """(size, record number, FILETIME) when a well-formed record starts at `offset`, else None."""
-    if offset + MIN_RECORD_SIZE > end or chunk[offset:offset + 4] != RECORD_MAGIC:
+    if offset + MIN_RECORD_SIZE > end or not chunk.startswith(RECORD_MAGIC, offset):
         return None
     size, record_id, ticks = _RECORD_HEAD.unpack_from(chunk, offset + 4)
     if size < MIN_RECORD_SIZE or offset + size > end:
@@ -202,7 +201,17 @@ def walk_records(chunk: bytes, info: ChunkInfo) -> Iterator[RecordSlot | Gap]:
     known = info.expected_records is not None and info.header_crc_ok
     expected_id = info.first_record_id if known else 0
     last = info.last_record_id
+    head, size_at = _RECORD_HEAD.unpack_from, _SIZE.unpack_from
     while offset + MIN_RECORD_SIZE <= end:
+        if chunk.startswith(RECORD_MAGIC, offset):  # the usual case, inline: a sound record
+            size, record_id, ticks = head(chunk, offset + 4)
+            if (size >= MIN_RECORD_SIZE and offset + size <= end
+                    and size_at(chunk, offset + size - 4)[0] == size
+                    and expected_id <= record_id and (record_id <= last or not known)):
+                yield RecordSlot(offset, size, record_id, ticks)
+                expected_id = record_id + 1
+                offset += size
+                continue
         found = _record_at(chunk, offset, end)
         if found is None:
             resume = _next_record(chunk, offset, end)

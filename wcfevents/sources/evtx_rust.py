@@ -57,7 +57,7 @@ class RustEvtxReader:
         self.window = chunks  # read only chunks start ≤ i < end (a part of a large file)
 
     def events(self, source: Input, report: DamageReport,
-               quick: QuickCheck | None = None) -> Iterator[Event | None]:
+               quick: QuickCheck | None = None) -> Iterator[Event | int | None]:
         import evtx
 
         if source.path is None:
@@ -79,16 +79,29 @@ class RustEvtxReader:
                 with warnings.catch_warnings():
                     # Parser errors are explained by our own walk, chunk by chunk.
                     warnings.simplefilter("ignore", RuntimeWarning)
+                    take = matcher.take
+                    passes = QuickText(quick) if quick is not None else None
+                    rejected = 0
                     for raw in parser.records_json():
-                        found = yield from matcher.advance(raw["event_record_id"])
-                        if found is None:
-                            continue  # a number no walked record has: damage already reported
-                        work, slot = found
-                        if quick is not None and not quick(*quick_fields(raw["data"])):
+                        number = raw["event_record_id"]
+                        slot = take(number)
+                        if slot is not None:
+                            work = matcher.current
+                        else:
+                            found = yield from matcher.advance(number)
+                            if found is None:
+                                continue  # a number no walked record has: damage reported
+                            work, slot = found
+                        if passes is not None and not passes(raw["data"]):
                             work.decoded += 1
-                            yield None
+                            rejected += 1  # counted, yielded as one number before what follows
                             continue
+                        if rejected:
+                            yield rejected
+                            rejected = 0
                         yield finish(rust_event(raw, name, work, slot), work, slot)
+                if rejected:
+                    yield rejected
                 yield from matcher.close()
             finally:
                 if self.window is not None:
@@ -115,6 +128,18 @@ class Matcher:
         self.ahead: list[ChunkWork] = []  # chunks walked past the current one, not yet entered
         self.positions: dict[int, dict[int, int]] = {}  # chunk index → record number → slot
         self._renderer: Any = None
+
+    def take(self, number: int) -> RecordSlot | None:
+        """The current chunk's next slot when it holds `number` (nearly every record), else
+        None: then `advance` finds it."""
+        current = self.current
+        if current is not None:
+            index = self.index
+            slots = current.slots
+            if index < len(slots) and slots[index].record_id == number:
+                self.index = index + 1
+                return slots[index]
+        return None
 
     def _slot_of(self, work: ChunkWork, number: int) -> int | None:
         table = self.positions.get(work.info.index)
@@ -217,16 +242,24 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
     ones by the record's own bytes (the parser prints µs, and "" for both in EventData, null
     for both in UserData)."""
     event = event_from_json(raw, name)
-    created = event.timestamp
+    printed = event.timestamp
     written = filetime_to_iso(slot.ticks)  # the header's FILETIME: TimeCreated at 100 ns
     wanted: list[str] = []
-    if created is not None and (written is None or created[:26] != written[:26]):
-        wanted.append(created)
+    if (type(printed) is str and len(printed) == 27 and written is not None
+            and printed[:26] == written[:26] and printed[26] == "Z"):
+        created = written  # the usual case: the parser printed the header's time to the µs
+    else:
+        created = canonical_time(printed)
+        if created is not None and (written is None or created[:26] != written[:26]):
+            wanted.append(created)
     data = event.data
-    text = raw["data"]
-    if text.count('Z"') > 1:  # time values besides TimeCreated: FILETIME payloads
-        wanted.extend(v for v in data.values() if type(v) is str and _looks_like_time(v))
-    blanks = [k for k, v in data.items() if v == ""] if '""' in text else []
+    blanks: list[str] = []
+    for key, value in data.items():  # FILETIME payloads (printed to the µs) and empty values
+        if type(value) is str:
+            if not value:
+                blanks.append(key)
+            elif len(value) == 27 and _looks_like_time(value):
+                wanted.append(value)
     nulls = [k for k, v in data.items() if v is None or v == ""] \
         if USER_DATA_ELEMENT in event.extra else []
     if wanted or blanks or nulls:
@@ -293,6 +326,27 @@ _EVENT_ID = re.compile(r'"EventID":(?:\{"#attributes":\{[^}]*\},"#text":)?(\d+)'
 _LEVEL = re.compile(r'"Level":(\d+)')
 
 
+class QuickText:
+    """`quick` on a record's JSON text, remembered per distinct "EventID…Level" text: a trace
+    holds few, so most records cost one regular-expression search and one lookup."""
+
+    def __init__(self, quick: QuickCheck) -> None:
+        self.quick = quick
+        self.seen: dict[str, bool] = {}
+
+    def __call__(self, data: str) -> bool:
+        found = _QUICK.search(data)
+        if found is None:
+            return self.quick(*quick_fields(data))
+        key = found.group()
+        known = self.seen.get(key)
+        if known is None:
+            known = self.quick(int(found.group(1)), int(found.group(2)))
+            if len(self.seen) < 4096:
+                self.seen[key] = known
+        return known
+
+
 def quick_fields(data: str) -> tuple[int | None, int | None]:
     """Event ID and level read off the record's JSON text, without parsing the rest."""
     both = _QUICK.search(data)
@@ -331,11 +385,13 @@ def _string(node: Any) -> str | None:
 
 
 def event_from_json(raw: dict[str, Any], source: str) -> Event:
-    """Map one `records_json()` item (serde-style XML-as-JSON) to an Event.
+    """Map one `records_json()` item (serde-style XML-as-JSON) to an Event, its TimeCreated
+    as the parser printed it (see rust_event).
 
     The hot path of .evtx decoding: the shapes the parser gives nearly every record (numbers as
     JSON numbers, text as strings, attributes under "#attributes") are read inline, and the
-    helpers above handle the rest, with the same results."""
+    helpers above handle the rest, with the same results. Values that recur in every record
+    (the provider's GUID, the keyword mask) are canonicalised once per distinct text."""
     doc = orjson.loads(raw["data"])
     root = doc.get("Event") or _NO_ATTRS
     system = root.get("System") or _NO_ATTRS
@@ -347,9 +403,10 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
     node = get("Execution")
     execution = (node.get("#attributes") or _NO_ATTRS) if type(node) is dict else _NO_ATTRS
     extra: dict[str, Any] = {}
-    source_name = provider.get("EventSourceName")
-    if source_name:
-        extra["EventSourceName"] = source_name
+    if len(provider) > 2:
+        source_name = provider.get("EventSourceName")
+        if source_name:
+            extra["EventSourceName"] = source_name
     node = get("EventID")
     if type(node) is int:
         event_id: int | None = node
@@ -376,30 +433,60 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
     version, level, task, opcode = get("Version"), get("Level"), get("Task"), get("Opcode")
     name, channel, computer = provider.get("Name"), get("Channel"), get("Computer")
     process, thread = execution.get("ProcessID"), execution.get("ThreadID")
+    guid = provider.get("Guid")
+    known = _CANONICAL.get(guid) if type(guid) is str else None
+    if known is None:
+        known = _remember(guid, canonical_guid(guid))
+    keywords = get("Keywords")
+    mask = _MASKS.get(keywords) if type(keywords) is str else None
+    if mask is None:
+        mask = _remember_mask(keywords)
+    activity = correlation.get("ActivityID")
+    related = correlation.get("RelatedActivityID")
+    # Positional, in Event's field order (keyword arguments cost a third of the mapping).
     return Event(
-        record_id=record_id,
-        timestamp=canonical_time(created.get("SystemTime")),
-        provider=(name if name and not name.isspace() else None) if type(name) is str else (
-            _string(name)),
-        provider_guid=canonical_guid(provider.get("Guid")),
-        event_id=event_id,
-        version=version if type(version) is int else _number(version),
-        level_value=level if type(level) is int else _number(level),
-        task_id=task if type(task) is int else _number(task),
-        opcode_id=opcode if type(opcode) is int else _number(opcode),
-        keywords_mask=parse_int(_string(get("Keywords"))),
-        channel=(channel if channel and not channel.isspace() else None) if type(
+        record_id,
+        created.get("SystemTime"),  # as printed: rust_event makes it exact
+        (name if name and not name.isspace() else None) if type(name) is str else _string(name),
+        known,
+        event_id,
+        version if type(version) is int else _number(version),
+        level if type(level) is int else _number(level),
+        task if type(task) is int else _number(task),
+        opcode if type(opcode) is int else _number(opcode),
+        mask if mask is not _NO_MASK else None,
+        (channel if channel and not channel.isspace() else None) if type(
             channel) is str else _string(channel),
-        computer=(computer if computer and not computer.isspace() else None) if type(
+        (computer if computer and not computer.isspace() else None) if type(
             computer) is str else _string(computer),
-        process_id=process if type(process) is int else _number(process),
-        thread_id=thread if type(thread) is int else _number(thread),
-        activity_id=canonical_activity(correlation.get("ActivityID")),
-        related_activity_id=canonical_activity(correlation.get("RelatedActivityID")),
-        data=payload(root, extra),
-        extra=extra,
-        source=source,
+        process if type(process) is int else _number(process),
+        thread if type(thread) is int else _number(thread),
+        None if activity is None else canonical_activity(activity),
+        None if related is None else canonical_activity(related),
+        payload(root, extra),
+        extra,
+        source,
     )
+
+
+# Canonical forms of texts every record repeats, bounded (a hostile file could vary them).
+_CANONICAL: dict[str, str | None] = {}
+_MASKS: dict[str, int | object] = {}
+_NO_MASK = object()  # a Keywords text that is no number
+
+
+def _remember(text: Any, value: str | None) -> str | None:
+    if type(text) is str and len(_CANONICAL) < 256:
+        _CANONICAL[text] = value
+    return value
+
+
+def _remember_mask(text: Any) -> int | object:
+    mask = parse_int(_string(text))
+    value = _NO_MASK if mask is None else mask
+    if type(text) is str and len(_MASKS) < 256:
+        _MASKS[text] = value
+    return value
 
 
 def payload(root: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -407,6 +494,9 @@ def payload(root: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     ("" stays "", a NULL substitution is None); UserData as its wrapper's children, the
     wrapper's name in extra.UserDataElement."""
     event_data = root.get("EventData")
+    if type(event_data) is dict and "Data" not in event_data and "Binary" not in event_data \
+            and "#attributes" not in event_data:
+        return event_data  # named values only, the usual case: the parser's dict as it is
     if isinstance(event_data, dict):
         data: dict[str, Any] = {}
         for key, value in event_data.items():
