@@ -20,7 +20,6 @@ import re
 from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -528,7 +527,7 @@ class XmlReader:
                 # the feed, passing over the events already given (they parse the same).
                 stream.seek(0)
                 feed = _Feed(stream, source.name)
-                yield from islice(_parse(feed, source.name, report), given, None)
+                yield from _parse(feed, source.name, report, given)
                 return
             yield from _parse(feed, source.name, report)
         finally:
@@ -536,16 +535,18 @@ class XmlReader:
                 stream.close()
 
 
-def _parse(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
-    """Every event of the feed; a file with no events at all is given up early."""
+def _parse(feed: _Feed, name: str, report: DamageReport, given: int = 0) -> Iterator[Event]:
+    """Every event of the feed but the first `given` (already given, so not mapped again); a file
+    with no events at all is given up early."""
     try:
-        yield from _sessions(feed, name, report)
+        yield from _sessions(feed, name, report, given)
     except _NotEvents as exc:
         report(Damage(name, None, f"not an event export: {exc}"))
 
 
-def _sessions(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
-    """Run iterparse sessions over the feed, one more after each damaged stretch."""
+def _sessions(feed: _Feed, name: str, report: DamageReport, given: int = 0) -> Iterator[Event]:
+    """Run iterparse sessions over the feed, one more after each damaged stretch; the first
+    `given` events (which the direct path mapped without fault) are parsed but not mapped."""
     completed = 0  # events parsed so far
     skipped = 0  # `<Event` start tags passed over as damaged; completed + skipped = tags behind
     damaged = 0
@@ -573,7 +574,8 @@ def _sessions(feed: _Feed, name: str, report: DamageReport) -> Iterator[Event]:
                     problem = "an <Event> inside an event that was never closed"
                     break
                 try:
-                    event: Event | None = event_from_element(elem, name)
+                    event: Event | None = (
+                        event_from_element(elem, name) if completed >= given else None)
                 except Exception as exc:
                     event = None
                     problem_at, line = feed.locate(completed + skipped)
