@@ -52,23 +52,29 @@ def walk(fd: int, file_size: int, hint: int = 0,
             return
         info = parse_buffer_header(raw, index, offset)
         inflated = inflated_problem(info, hint)
-        wrong = _size_problem(info, hint, file_size)
+        wrong = _size_problem(info, file_size)
+        found = None
         if wrong is None:
             following = os.pread(fd, HS, info.end) if info.end < file_size else b""
             if info.end == file_size or _follows(following, info.end, anchor, file_size, hint):
-                yield from _confirmed(info, inflated)
-                if inflated is None:
-                    anchor = raw[ANCHOR]
-                offset, index, raw = info.end, index + 1, following
-                continue
-            wrong = f"BufferSize {info.size} does not lead to a buffer header"
-        found = _next_header(fd, file_size, offset + 1, hint, anchor)
+                # A size bigger than the buffer can be may end at a later buffer's header.
+                oversized = _oversized(info, hint)
+                inner = info.end if oversized is None else _next_header(
+                    fd, info.end, offset + 1, hint, anchor)
+                if inner == info.end:
+                    yield from _confirmed(info, inflated)
+                    if inflated is None:
+                        anchor = raw[ANCHOR]
+                    offset, index, raw = info.end, index + 1, following
+                    continue
+                wrong, found = oversized, inner
+            else:
+                wrong = f"BufferSize {info.size} does not lead to a buffer header"
+        if found is None:
+            found = _next_header(fd, file_size, offset + 1, hint, anchor)
         # Unpacked, a buffer takes the session's buffer size whatever its header says.
         whole = found - offset == hint
-        if found == info.end and inflated is None:
-            yield info  # a size that only looked too big, confirmed by the search
-            index += 1
-        elif inflated is not None or not fields_ok(info, hint):
+        if inflated is not None or not fields_ok(info, hint):
             where = "the end of the file" if found == file_size else "the next buffer header"
             yield WalkProblem(offset, found - offset, f"buffer {index}: {inflated or wrong}; "
                               f"skipped {found - offset} bytes to {where}")
@@ -116,14 +122,20 @@ def _sized(info: BufferInfo, size: int) -> BufferInfo:
                       info.processor, info.flags, info.kind, info.timestamp)
 
 
-def _size_problem(info: BufferInfo, hint: int, file_size: int) -> str | None:
-    """Why the BufferSize cannot be taken as it is (None when it can, if a header follows)."""
+def _size_problem(info: BufferInfo, file_size: int) -> str | None:
+    """Why the BufferSize cannot be right (None when it can, if a header follows)."""
     if not HS <= info.size <= MAX_BUFFER:
         return f"impossible buffer size {info.size}"
     if info.end > file_size:
         return f"BufferSize {info.size} runs past the end of the file"
+    return None
+
+
+def _oversized(info: BufferInfo, hint: int) -> str | None:
+    """Why the BufferSize is more than the buffer can take (None when it is not)."""
     if info.compressed:
-        # XPRESS adds at most 4 bytes of flags to 32 literals; more is not this buffer alone.
+        # XPRESS adds at most 4 bytes of flags to 32 literals; more may be padding (buffers
+        # in slots) or a size that takes in the next buffers.
         inflated = max(info.saved_offset - HS, 0)
         if info.size > HS + inflated + inflated // 32 + 64:
             return f"BufferSize {info.size} is more than {inflated} bytes compress to"
@@ -143,33 +155,36 @@ def _follows(raw: bytes, offset: int, anchor: bytes, file_size: int, hint: int) 
     return fields_ok(info, hint) and HS <= info.size <= MAX_BUFFER and info.end <= file_size
 
 
-def _next_header(fd: int, file_size: int, start: int, hint: int, anchor: bytes) -> int:
-    """Where the first confirmed buffer header at or after `start` is (the end of the file when
-    there is none): found by the file's LoggerId and state, else by the state alone."""
+def _next_header(fd: int, limit: int, start: int, hint: int, anchor: bytes) -> int:
+    """Where the first confirmed buffer header in [start, limit) is (`limit` when there is
+    none): found by the file's LoggerId and state, else by the state alone."""
     tried: list[bytes] = []
     for pattern in (anchor, anchor[2:], FLUSHED):
         if len(pattern) < 4 or pattern in tried:
             continue
         tried.append(pattern)
-        found = _search(fd, file_size, start, hint, anchor, pattern, ANCHOR.stop - len(pattern))
+        found = _search(fd, limit, start, hint, anchor, pattern, ANCHOR.stop - len(pattern))
         if found is not None:
             return found
-    return file_size
+    return limit
 
 
-def _search(fd: int, file_size: int, start: int, hint: int, anchor: bytes, pattern: bytes,
+def _search(fd: int, limit: int, start: int, hint: int, anchor: bytes, pattern: bytes,
             at: int) -> int | None:
-    """The first header at or after `start` whose bytes at `at` are `pattern`, confirmed."""
+    """The first header in [start, limit) whose bytes at `at` are `pattern`, confirmed."""
+    file_size = os.fstat(fd).st_size
     position = start
-    while position < file_size:
-        block = os.pread(fd, WINDOW + HS, position)
-        q = block.find(pattern, at, WINDOW + at + len(pattern) - 1)
+    while position < limit:
+        span = min(WINDOW, limit - position)
+        block = os.pread(fd, span + HS, position)
+        stop = span + at + len(pattern) - 1
+        q = block.find(pattern, at, stop)
         while q != -1:
             candidate = position + q - at
             if _candidate(fd, block[q - at:q - at + HS], candidate, file_size, hint, anchor):
                 return candidate
-            q = block.find(pattern, q + 1, WINDOW + at + len(pattern) - 1)
-        position += WINDOW
+            q = block.find(pattern, q + 1, stop)
+        position += span
     return None
 
 
