@@ -30,7 +30,6 @@ from wcfevents.sources.etl.xpress import XpressError, decompress
 
 HS = BUFFER_HEADER_SIZE
 ANCHOR = slice(0x2A, 0x30)  # LoggerId and BufferState: the same in every buffer of a file
-STATE = slice(0x2C, 0x30)
 FLUSHED = b"\x03\x00\x00\x00"  # BufferState of a buffer flushed to the file
 WINDOW = 1 << 20
 
@@ -60,7 +59,7 @@ def walk(fd: int, file_size: int, hint: int = 0,
                 # A size bigger than the buffer can be may end at a later buffer's header.
                 oversized = _oversized(info, hint)
                 inner = info.end if oversized is None else _next_header(
-                    fd, info.end, offset + 1, hint, anchor)
+                    fd, file_size, hint, anchor, offset + 1, info.end, only_anchor=True)
                 if inner == info.end:
                     yield from _confirmed(info, inflated)
                     if inflated is None:
@@ -71,10 +70,10 @@ def walk(fd: int, file_size: int, hint: int = 0,
             else:
                 wrong = f"BufferSize {info.size} does not lead to a buffer header"
         if found is None:
-            found = _next_header(fd, file_size, offset + 1, hint, anchor)
+            found = _next_header(fd, file_size, hint, anchor, offset + 1, file_size)
         # Unpacked, a buffer takes the session's buffer size whatever its header says.
         whole = found - offset == hint
-        if inflated is not None or not fields_ok(info, hint):
+        if inflated is not None or not fields_ok(info, hint) or found - offset < HS:
             where = "the end of the file" if found == file_size else "the next buffer header"
             yield WalkProblem(offset, found - offset, f"buffer {index}: {inflated or wrong}; "
                               f"skipped {found - offset} bytes to {where}")
@@ -155,24 +154,25 @@ def _follows(raw: bytes, offset: int, anchor: bytes, file_size: int, hint: int) 
     return fields_ok(info, hint) and HS <= info.size <= MAX_BUFFER and info.end <= file_size
 
 
-def _next_header(fd: int, limit: int, start: int, hint: int, anchor: bytes) -> int:
+def _next_header(fd: int, file_size: int, hint: int, anchor: bytes, start: int, limit: int,
+                 only_anchor: bool = False) -> int:
     """Where the first confirmed buffer header in [start, limit) is (`limit` when there is
     none): found by the file's LoggerId and state, else by the state alone."""
     tried: list[bytes] = []
-    for pattern in (anchor, anchor[2:], FLUSHED):
+    for pattern in (anchor,) if only_anchor else (anchor, anchor[2:], FLUSHED):
         if len(pattern) < 4 or pattern in tried:
             continue
         tried.append(pattern)
-        found = _search(fd, limit, start, hint, anchor, pattern, ANCHOR.stop - len(pattern))
+        at = ANCHOR.stop - len(pattern)
+        found = _search(fd, file_size, hint, anchor, start, limit, pattern, at)
         if found is not None:
             return found
     return limit
 
 
-def _search(fd: int, limit: int, start: int, hint: int, anchor: bytes, pattern: bytes,
-            at: int) -> int | None:
+def _search(fd: int, file_size: int, hint: int, anchor: bytes, start: int, limit: int,
+            pattern: bytes, at: int) -> int | None:
     """The first header in [start, limit) whose bytes at `at` are `pattern`, confirmed."""
-    file_size = os.fstat(fd).st_size
     position = start
     while position < limit:
         span = min(WINDOW, limit - position)
