@@ -19,7 +19,7 @@ def measure(results: Results, path: Path, floor: Measurement, tag: str, reps: in
     runs = decode_runs(path, [], reps, scratch, command="activities")
     i = results.add(Measurement("i", "wcfevents activities --format json", path.name,
                                 floor.records, runs.samples, note=codes_note(runs.codes)))
-    results.ratios += [(f"g/{suffix}", tag, g.rate / floor.rate),
-                       (f"i/{suffix}", tag, i.rate / floor.rate)]
+    results.ratio(f"g/{suffix}", tag, g, floor)
+    results.ratio(f"i/{suffix}", tag, i, floor)
     scope = "" if floor.records >= 1_000_000 else " (target is for 1M records)"
     results.memory_of(g, scope)

@@ -62,12 +62,9 @@ def measure(results: Results, path: Path, tag: str, reps: int, scratch: Path,
     print(f"      python-evtx extrapolated to {a.records:,} records: "
           f"{a.records / pyevtx.rate / 60:,.1f} min", flush=True)
 
-    results.ratios += [
-        ("b/a", tag, b.rate / a.rate),
-        ("b1/a", tag, b1.rate / a.rate),
-        ("c/a", tag, c.rate / a.rate),
-        ("b/d", tag, b.rate / pyevtx.rate),
-    ]
+    for name, measured, base in (("b/a", b, a), ("b1/a", b1, a), ("c/a", c, a),
+                                 ("b/d", b, pyevtx)):
+        results.ratio(name, tag, measured, base)
     scope = "" if a.records >= 1_000_000 else " (target is for 1M records)"
     results.memory_of(b, scope)
     results.memory_of(b1, scope)

@@ -19,30 +19,9 @@ if TYPE_CHECKING:
     from results import Results
 
 from measure import SAMPLE_INTERVAL
+from misses import miss_lines
 from plugins import cells
-
-# name: (comparison, value, unit); ratios without an entry are reported as figures only (b/d,
-# python-evtx, is a plain ratio: the two engines do different work, so it has no target).
-TARGETS = {
-    "b/a": (">=", 0.5, ""),
-    "c/a": (">=", 0.9, ""),
-    "f/e": (">=", 0.6, ""),
-    "g/a": (">=", 0.6, ""),
-    "g/e": (">=", 0.6, ""),
-    "rss": ("<=", 150.0, "MB"),
-    "lookup": ("<=", 120.0, "ms"),
-}
-
-def verdict(name: str, value: float) -> str:
-    """'met' or how far short, in the target's terms ('' when there is no target)."""
-    if name not in TARGETS:
-        return ""
-    op, target, unit = TARGETS[name]
-    if (value >= target) if op == ">=" else (value <= target):
-        return "met"
-    if op == ">=":
-        return f"short: {target / value:.1f}x too slow" if value > 0 else "short"
-    return f"short: {value - target:.0f} {unit} over"
+from targets import TARGETS, verdict
 
 
 def _target_text(name: str) -> str:
@@ -168,6 +147,8 @@ def write_doc(results: Results, path: Path) -> None:
         "",
         render(TARGET_HEADERS, target_rows(results), True),
         "",
+        *(["Where a ratio target is missed, this run's CPU figures say how far this design "
+            "can go here:", "", *miss_lines(results), ""] if miss_lines(results) else []),
         "## Figures",
         "",
         "Wall and CPU seconds are medians of the runs; CPU is user + system of the child and "

@@ -16,6 +16,8 @@ class Results:
     machine: dict[str, str]
     measurements: list[Measurement] = field(default_factory=list)
     ratios: list[tuple[str, str, float]] = field(default_factory=list)  # name, size, value
+    # (name, size) → (measured, baseline): what each ratio was taken of, for the misses section
+    pairs: dict[tuple[str, str], tuple[Measurement, Measurement]] = field(default_factory=dict)
     rss: list[tuple[str, Memory]] = field(default_factory=list)  # label, peak memory
     lookup: tuple[list[Sample], list[Sample]] | None = None
     profiles: list[Profile] = field(default_factory=list)
@@ -40,6 +42,11 @@ class Results:
         print(f"  ({m.key}) {m.label} [{m.input}]: {m.wall:.2f} s median of "
               f"{len(m.samples)}, {m.rate:,.0f} records/s{rss}", flush=True)
         return m
+
+    def ratio(self, name: str, tag: str, measured: Measurement, base: Measurement) -> None:
+        """Records/s of `measured` over `base`, both of this run."""
+        self.ratios.append((name, tag, measured.rate / base.rate))
+        self.pairs[(name, tag)] = (measured, base)
 
     def memory_of(self, m: Measurement, scope: str) -> None:
         if m.memory is not None:

@@ -34,7 +34,8 @@ def measure(results: Results, path: Path, tag: str, reps: int, scratch: Path) ->
     runs = decode_runs(path, ["--jobs", "1"], reps, scratch)
     f1 = results.add(Measurement("f1", "wcfevents decode --format json --jobs 1", path.name,
                                  runs.read, runs.samples, note=codes_note(runs.codes)))
-    results.ratios += [("f/e", tag, f.rate / e.rate), ("f1/e", tag, f1.rate / e.rate)]
+    results.ratio("f/e", tag, f, e)
+    results.ratio("f1/e", tag, f1, e)
     scope = "" if e.records >= 1_000_000 else " (target is for 1M records)"
     results.memory_of(f, scope)
     results.memory_of(f1, scope)

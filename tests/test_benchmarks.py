@@ -3,6 +3,7 @@ bench_*.py module present is run and its rows reach the report."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -64,3 +65,24 @@ def test_standalone_modules_are_run_and_reported(tmp_path: Path) -> None:
     text = doc.read_text()
     assert "## Standalone modules" in text
     assert f"| bench_fake | sum | {sum(range(20000))} | count | quick=True |" in text
+
+
+def test_missed_targets_are_explained_from_the_run_s_own_figures(tmp_path: Path) -> None:
+    from measure import Measurement, Sample
+
+    results = Results("quick", machine(None))
+    a = Measurement("a", "bare evtx records_json()", "x.evtx", 1000, [Sample(1.0, 1.0)])
+    b = Measurement("b", "wcfevents decode --format json", "x.evtx", 1000, [Sample(5.0, 8.0)])
+    c = Measurement("c", "wcfevents decode --id 4031", "x.evtx", 1000, [Sample(1.0, 1.9)])
+    results.measurements += [a, b, c]
+    results.ratio("b/a", "1k", b, a)  # 0.2: missed
+    results.ratio("c/a", "1k", c, a)  # 1.0: met
+    doc = tmp_path / "report.md"
+    write_doc(results, doc)
+    text = doc.read_text()
+    workers = len(os.sched_getaffinity(0))
+    assert "**b/a at 1k: 0.20 against ≥ 0.5.**" in text
+    assert "8000.0 µs of CPU a record" in text and "1000.0 µs of wall time" in text
+    assert f"allows at most {workers * 1000 / 8000:.2f}" in text
+    assert f"needs {workers * 1000 / 0.5:.1f} µs a record" in text
+    assert "c/a at 1k" not in text

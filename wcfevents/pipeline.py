@@ -274,6 +274,10 @@ def read_inputs(
             else:
                 chosen = reader
             for event in chosen.events(source, report, quick):
+                if type(event) is int:  # that many records the reader's quick check rejected
+                    stats.read += event
+                    stats.filtered += event
+                    continue
                 stats.read += 1
                 if event is None or (raw_check is not None and not raw_check(event)):
                     stats.filtered += 1

@@ -97,10 +97,11 @@ class Reader(Protocol):
     name: str
 
     def events(self, source: Input, report: DamageReport,
-               quick: QuickCheck | None = None) -> Iterator[Event | None]:
+               quick: QuickCheck | None = None) -> Iterator[Event | int | None]:
         """Yield every record that can be decoded; call `report` for each damaged part.
 
         A reader that can tell a record's event ID and level cheaply may apply `quick` first and
-        yield None for a record it rejects, so that the record is still counted as read.
+        yield None for a record it rejects, so that the record is still counted as read, or an
+        int n for n such records at once (cheaper where most records are rejected).
         """
         ...

@@ -57,7 +57,7 @@ class RustEvtxReader:
         self.window = chunks  # read only chunks start ≤ i < end (a part of a large file)
 
     def events(self, source: Input, report: DamageReport,
-               quick: QuickCheck | None = None) -> Iterator[Event | None]:
+               quick: QuickCheck | None = None) -> Iterator[Event | int | None]:
         import evtx
 
         if source.path is None:
@@ -81,6 +81,7 @@ class RustEvtxReader:
                     warnings.simplefilter("ignore", RuntimeWarning)
                     take = matcher.take
                     passes = QuickText(quick) if quick is not None else None
+                    rejected = 0
                     for raw in parser.records_json():
                         number = raw["event_record_id"]
                         slot = take(number)
@@ -91,11 +92,16 @@ class RustEvtxReader:
                             if found is None:
                                 continue  # a number no walked record has: damage reported
                             work, slot = found
-                        if quick is not None and not passes(raw["data"]):
+                        if passes is not None and not passes(raw["data"]):
                             work.decoded += 1
-                            yield None
+                            rejected += 1  # counted, yielded as one number before what follows
                             continue
+                        if rejected:
+                            yield rejected
+                            rejected = 0
                         yield finish(rust_event(raw, name, work, slot), work, slot)
+                if rejected:
+                    yield rejected
                 yield from matcher.close()
             finally:
                 if self.window is not None:
@@ -247,10 +253,13 @@ def rust_event(raw: dict[str, Any], name: str, work: ChunkWork, slot: RecordSlot
         if created is not None and (written is None or created[:26] != written[:26]):
             wanted.append(created)
     data = event.data
-    text = raw["data"]
-    if text.count('Z"') > 1:  # time values besides TimeCreated: FILETIME payloads
-        wanted.extend(v for v in data.values() if type(v) is str and _looks_like_time(v))
-    blanks = [k for k, v in data.items() if v == ""] if '""' in text else []
+    blanks: list[str] = []
+    for key, value in data.items():  # FILETIME payloads (printed to the µs) and empty values
+        if type(value) is str:
+            if not value:
+                blanks.append(key)
+            elif len(value) == 27 and _looks_like_time(value):
+                wanted.append(value)
     nulls = [k for k, v in data.items() if v is None or v == ""] \
         if USER_DATA_ELEMENT in event.extra else []
     if wanted or blanks or nulls:
@@ -394,10 +403,9 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
     node = get("Execution")
     execution = (node.get("#attributes") or _NO_ATTRS) if type(node) is dict else _NO_ATTRS
     extra: dict[str, Any] = {}
-    if len(provider) > 2:
-        source_name = provider.get("EventSourceName")
-        if source_name:
-            extra["EventSourceName"] = source_name
+    source_name = provider.get("EventSourceName")
+    if source_name:
+        extra["EventSourceName"] = source_name
     node = get("EventID")
     if type(node) is int:
         event_id: int | None = node
