@@ -37,38 +37,55 @@ def run(path: Path, workers: int, **selection: Any) -> tuple[bytes, Stats, list[
     return output, stats, [str(d) for d in damage]
 
 
-def damaged_copy(tmp_path: Path) -> Path:
-    """all-events.etl with one record in its fourth data buffer given an impossible size."""
+def damaged_copy(tmp_path: Path, damage: str) -> Path:
+    """all-events.etl with its fourth data buffer damaged: one record given an impossible size,
+    its BufferSize zeroed, halved, doubled or one byte more, or its whole header zeroed."""
     data = bytearray((FIXTURES / "all-events.etl").read_bytes())
     fd = os.open(FIXTURES / "all-events.etl", os.O_RDONLY)
     try:
         victim = read_layout(fd, "all-events.etl").buffers[4]
     finally:
         os.close(fd)
-    first = victim.offset + 0x48
-    second = first + ((int.from_bytes(data[first:first + 2], "little") + 7) & ~7)
-    data[second:second + 2] = (0xFFF8).to_bytes(2, "little")
+    if damage == "record":
+        first = victim.offset + 0x48
+        second = first + ((int.from_bytes(data[first:first + 2], "little") + 7) & ~7)
+        data[second:second + 2] = (0xFFF8).to_bytes(2, "little")
+    elif damage == "header":
+        data[victim.offset:victim.offset + 0x48] = bytes(0x48)
+    else:
+        size = {"size-zero": 0, "size-half": victim.size // 2, "size-double": victim.size * 2,
+                "size-plus-one": victim.size + 1}[damage]
+        data[victim.offset:victim.offset + 4] = size.to_bytes(4, "little")
     path = tmp_path / "all-events.etl"
     path.write_bytes(bytes(data))
     return path
 
 
+DAMAGE = ["record", "header", "size-zero", "size-half", "size-double", "size-plus-one"]
+
+
 @pytest.mark.parametrize("selection", [{}, {"levels": ["warning+"]}, {"ids": ["4001-4035"]},
                                        {"keywords": ["ServiceModel"]}])
-@pytest.mark.parametrize("damaged", [False, True])
+@pytest.mark.parametrize("damage", [None, *DAMAGE])
 def test_time_windows_across_workers_equal_one_process(tmp_path: Path, selection: dict,
-                                                       damaged: bool) -> None:
-    path = damaged_copy(tmp_path) if damaged else FIXTURES / "all-events.etl"
+                                                       damage: str | None) -> None:
+    path = damaged_copy(tmp_path, damage) if damage else FIXTURES / "all-events.etl"
     planned = parallel_etl.plan(Input(str(path), path), "auto", 2)
     assert planned is not None and len(planned[1]) > 5
     parallel, parallel_stats, parallel_damage = run(path, 2, **selection)
     serial, serial_stats, serial_damage = run(path, 1, **selection)
     assert parallel == serial
     assert parallel_damage == serial_damage
-    assert bool(serial_damage) == damaged
+    assert bool(serial_damage) == bool(damage)
     for key in ("read", "matched", "filtered", "lost", "damaged", "unknown_loss", "inputs",
                 "skipped", "session_lost"):
         assert getattr(parallel_stats, key) == getattr(serial_stats, key), key
+    if damage and damage.startswith("size"):
+        # A damaged BufferSize costs nothing: the buffer is read up to the next header.
+        clean = FIXTURES / "all-events.etl"
+        assert serial.replace(str(path).encode(), b"") == run(clean, 1, **selection)[0].replace(
+            str(clean).encode(), b"")
+        assert serial_stats.complete and serial_stats.damaged == 1
 
 
 def test_every_buffer_owned_once_and_every_window_sees_its_buffers() -> None:

@@ -75,3 +75,12 @@ def test_remembered_guid_and_mask_equal_the_rules(guid: str | None,
         event = event_from_json(_raw(system), "x")
         assert event.provider_guid == canonical_guid(guid)
         assert event.keywords_mask == parse_int(keywords.strip() if keywords else None)
+
+
+@pytest.mark.parametrize("attributes", [
+    {"Name": "Application Error", "EventSourceName": "Application Error"},
+    {"Name": "P", "Guid": "{C651F5F6-1C0D-492E-8AE1-B4EFD7C9D503}", "EventSourceName": "S"},
+])
+def test_a_classic_source_name_is_kept_whatever_else_the_provider_says(attributes: dict) -> None:
+    event = event_from_json(_raw({"Provider": {"#attributes": attributes}, "EventID": 1000}), "x")
+    assert event.extra["EventSourceName"] == attributes["EventSourceName"]

@@ -403,10 +403,9 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
     node = get("Execution")
     execution = (node.get("#attributes") or _NO_ATTRS) if type(node) is dict else _NO_ATTRS
     extra: dict[str, Any] = {}
-    if len(provider) > 2:
-        source_name = provider.get("EventSourceName")
-        if source_name:
-            extra["EventSourceName"] = source_name
+    source_name = provider.get("EventSourceName")
+    if source_name:
+        extra["EventSourceName"] = source_name
     node = get("EventID")
     if type(node) is int:
         event_id: int | None = node

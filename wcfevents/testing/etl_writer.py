@@ -56,6 +56,9 @@ class EtlOptions:
     events_lost: int = 0  # the header's EventsLost
     lost_flag_buffers: frozenset[int] = frozenset()  # data buffers (0-based) flagged 0x02
     logger_name: str = "WCF-Trace"
+    # Compressed buffers back to back (as the relogger writes them), or each in a slot of
+    # buffer_size bytes, its XPRESS data followed by zeros.
+    packed: bool = True
 
 
 @dataclass
@@ -90,6 +93,8 @@ class EtlWriter:
         self._last = 0
         self._types: dict[int | None, list[tuple[str, int]] | None] = {}
         self._header_size = 1024 if self.options.compressed else self.options.buffer_size
+        if self.options.compressed and not self.options.packed:
+            self._header_size = self.options.buffer_size
         stream.write(bytes(self._header_size))
 
     # -- time -------------------------------------------------------------------------------
@@ -202,6 +207,9 @@ class EtlWriter:
             body = compress(records)
             size = HEADER_SIZE + len(body)
             flags |= FLAG_COMPRESSED
+            if not o.packed and size < o.buffer_size:
+                body += bytes(o.buffer_size - size)
+                size = o.buffer_size
         else:
             body = records + b"\xff" * (o.buffer_size - used)
             size = o.buffer_size

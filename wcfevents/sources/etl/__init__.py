@@ -1,6 +1,6 @@
 """Binary ETW trace files (.etl) read directly, on any operating system.
 
-The file is walked buffer by buffer (buffers.py), the log-file header gives the clock
+The file is walked buffer by buffer (buffers.py, sync.py), the log-file header gives the clock
 (header.py), compressed buffers are inflated (xpress.py), each buffer's records are sized and
 sorted into EVENT_HEADER events and other kinds (records.py), per-processor buffers are merged
 into time order (merge.py) and each event is decoded (event.py) with its payload from the
@@ -29,14 +29,14 @@ from wcfevents.sources.etl.buffers import (
     BufferError,
     BufferInfo,
     WalkProblem,
-    load,
+    load_checked,
     parse_buffer_header,
-    walk,
 )
 from wcfevents.sources.etl.compression import other_format
 from wcfevents.sources.etl.event import EventDecoder
 from wcfevents.sources.etl.header import HeaderError, LogfileHeader, parse_logfile_header
 from wcfevents.sources.etl.merge import Item, by_processor, merged
+from wcfevents.sources.etl.sync import walk
 
 _STAMP = struct.Struct("<q")
 
@@ -138,12 +138,16 @@ class EtlReader:
 
         def records(info: BufferInfo) -> Iterator[Item]:
             try:
-                buf = load(fd, info, header.buffer_size)
+                buf, inner = load_checked(fd, info, header.buffer_size)
             except BufferError as exc:
                 self._compression_check(fd, info, name)
                 if owned is None or info.index in owned:
                     report(Damage(name, info.offset, f"buffer {info.index}: {exc}", None))
                 return
+            if inner is not None and (owned is None or info.index in owned):
+                report(Damage(name, inner, f"buffer {info.index}'s XPRESS data ends here, "
+                              f"{info.end - inner} bytes before its BufferSize says it does; "
+                              "the buffer header here and the rest were not read", None))
             position = BUFFER_HEADER_SIZE
             try:
                 for position, kind, _ in rec.walk(buf):

@@ -61,14 +61,14 @@ def walk(buf: bytes, start: int = BUFFER_HEADER_SIZE) -> Iterator[tuple[int, int
         if marker & 0x80:
             rule = KINDS.get(kind)
             if rule is None:
-                if buf[position:position + 4] in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00"):
-                    return  # filler after the last record
+                if _filler(buf, position):
+                    return
                 raise RecordError(f"unknown record header type 0x{kind:02x} at {position}")
             where = rule[1]
         elif marker & TRACE_MESSAGE:
             kind, where = 0x0F, 0
         else:
-            if buf[position:position + 4] in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00"):
+            if _filler(buf, position):
                 return
             raise RecordError(f"no record marker at {position}")
         size = buf[position + where] | buf[position + where + 1] << 8
@@ -79,6 +79,13 @@ def walk(buf: bytes, start: int = BUFFER_HEADER_SIZE) -> Iterator[tuple[int, int
             raise RecordError(f"event record at {position} shorter than its header ({size})")
         yield position, kind, size
         position += (size + 7) & ~7
+
+
+def _filler(buf: bytes, position: int) -> bool:
+    """Whether the buffer holds only filler (all 0xFF or all zero bytes) from `position` on:
+    the records ended; filler with records after it is damage."""
+    first = buf[position:position + 1]
+    return first in (b"\xff", b"\x00") and not buf[position:].strip(first)
 
 
 def kind_name(kind: int) -> str:

@@ -16,6 +16,12 @@ class XpressError(ValueError):
 
 def decompress(src: bytes | memoryview, size: int) -> bytes:
     """Inflate `src`; stops at the end of the input or after `size` bytes, whichever is first."""
+    return inflate(src, size)[0]
+
+
+def inflate(src: bytes | memoryview, size: int) -> tuple[bytes, int]:
+    """`decompress`, and how many input bytes it took (a buffer whose XPRESS data ends well
+    before its BufferSize holds more than itself)."""
     out = bytearray()
     n = len(src)
     i = 0
@@ -89,4 +95,4 @@ def decompress(src: bytes | memoryview, size: int) -> bytes:
         else:  # overlapping: the last `offset` bytes repeat
             pattern = bytes(out[start:])
             out += (pattern * (length // offset + 1))[:length]
-    return bytes(out)
+    return bytes(out), i
