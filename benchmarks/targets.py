@@ -23,5 +23,5 @@ def verdict(name: str, value: float) -> str:
     if (value >= target) if op == ">=" else (value <= target):
         return "met"
     if op == ">=":
-        return f"short: {target / value:.1f}x too slow" if value > 0 else "short"
+        return f"short: {target / value:.2f}x too slow" if value > 0 else "short"
     return f"short: {value - target:.0f} {unit} over"
