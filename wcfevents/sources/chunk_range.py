@@ -21,9 +21,21 @@ class FileView(io.RawIOBase):
         super().__init__()
         self._fd = os.open(path, os.O_RDONLY)
         self._pos = 0
+        self._size = 0  # the view's length: set by each kind of view
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
 
     def _deliver(self, buffer: bytearray | memoryview, data: bytes) -> int:
         buffer[: len(data)] = data
@@ -44,17 +56,6 @@ class ChunkWindow(FileView):
         real_size = os.fstat(self._fd).st_size
         self._shift = start * CHUNK_SIZE
         self._size = min(FILE_HEADER_SIZE + (end - start) * CHUNK_SIZE, real_size - self._shift)
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         wanted = min(len(buffer), self._size - self._pos)

@@ -91,6 +91,14 @@ def _int(value: str | None) -> int | None:
         return parse_int(value)
 
 
+def _put_int(extra: dict[str, Any], key: str, value: str | None) -> None:
+    """extra[key] = the attribute's number, when it has one that is a number."""
+    if value is not None:
+        number = _int(value)
+        if number is not None:
+            extra[key] = number
+
+
 def _number_or_text(value: str) -> int | str:
     number = _int(value)
     return value if number is None else number
@@ -248,11 +256,7 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
                 number = _int(text)
             if kind == _EVENT_ID:
                 event.event_id = number
-                qualifiers = child.get("Qualifiers")
-                if qualifiers is not None:
-                    qualifiers = _int(qualifiers)
-                    if qualifiers is not None:
-                        extra["qualifiers"] = qualifiers
+                _put_int(extra, "qualifiers", child.get("Qualifiers"))
             elif kind == _VERSION:
                 event.version = number
             elif kind == _LEVEL:
@@ -265,11 +269,7 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
             event.keywords_mask = _mask(child.text)
         elif kind == _TIME_CREATED:
             event.timestamp = _time(child.get("SystemTime"))
-            raw_time = child.get("RawTime")
-            if raw_time is not None:
-                raw_time = _int(raw_time)
-                if raw_time is not None:
-                    extra["RawTime"] = raw_time
+            _put_int(extra, "RawTime", child.get("RawTime"))
         elif kind == _CORRELATION:
             event.activity_id = canonical_activity(child.get("ActivityID"))
             event.related_activity_id = canonical_activity(child.get("RelatedActivityID"))
