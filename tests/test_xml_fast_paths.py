@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from wcfevents import model
 from wcfevents.model import Event, canonical_activity, canonical_guid, canonical_time
 from wcfevents.sources import Damage, Input, event_xml
 from wcfevents.sources.etw_xml import XmlReader, _Feed, _parse
@@ -177,7 +178,7 @@ def test_cached_conversions_match_the_general_ones() -> None:
             keywords = KEYWORDS[index % len(KEYWORDS)]
             correlation = CORRELATIONS[index % len(CORRELATIONS)]
             elem = etree.fromstring(system_event(provider, execution, keywords, correlation))
-            for cache in (event_xml._PROVIDERS, event_xml._EXECUTIONS, event_xml._MASKS):
+            for cache in (event_xml._PROVIDERS, event_xml._EXECUTIONS, model._MASKS):
                 cache.clear()
             cold = event_xml.event_from_element(elem, "s")
             warm = event_xml.event_from_element(elem, "s")

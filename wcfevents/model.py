@@ -292,6 +292,22 @@ def _mask_text(mask: int) -> str:
 _MASK_TEXTS: dict[int, str] = {}
 
 
+def parse_mask(text: Any) -> int | None:
+    """parse_int of a Keywords mask, remembered per text: a trace uses few distinct masks."""
+    if type(text) is not str:
+        return parse_int(text)
+    mask = _MASKS.get(text, _MASKS)
+    if mask is _MASKS:
+        mask = parse_int(text)
+        if len(_MASKS) >= 4096:
+            _MASKS.clear()
+        _MASKS[text] = mask
+    return mask  # type: ignore[return-value]
+
+
+_MASKS: dict[str, int | None] = {}
+
+
 def parse_int(value: Any) -> int | None:
     """An integer from a number or text (decimal or 0x hex); None when absent or not a number."""
     if value is None or isinstance(value, bool):

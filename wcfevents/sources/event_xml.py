@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wcfevents.model import Event, canonical_activity, canonical_guid, canonical_time, parse_int
+from wcfevents.model import (
+    Event,
+    canonical_activity,
+    canonical_guid,
+    canonical_time,
+    parse_int,
+    parse_mask,
+)
 
 _LOCAL_NAMES: dict[str, str] = {}
 # What the python-evtx engine writes for a NULL substitution, so that absent and "" stay apart
@@ -266,7 +273,7 @@ def _system(elem: Any, event: Event, extra: dict[str, Any]) -> None:
             else:
                 event.opcode_id = number
         elif kind == _KEYWORDS:
-            event.keywords_mask = _mask(child.text)
+            event.keywords_mask = parse_mask(child.text)
         elif kind == _TIME_CREATED:
             event.timestamp = _time(child.get("SystemTime"))
             _put_int(extra, "RawTime", child.get("RawTime"))
@@ -362,22 +369,6 @@ def _provider(name: str | None, guid: str | None,
             _PROVIDERS.clear()
         _PROVIDERS[key] = result
     return result
-
-
-_MASKS: dict[str, int | None] = {}  # keyword masks: a trace uses few distinct ones
-
-
-def _mask(text: str | None) -> int | None:
-    """parse_int of a Keywords mask, cached by its text."""
-    if text is None:
-        return None
-    mask = _MASKS.get(text, _MASKS)
-    if mask is _MASKS:
-        mask = parse_int(text)
-        if len(_MASKS) >= 4096:
-            _MASKS.clear()
-        _MASKS[text] = mask
-    return mask  # type: ignore[return-value]
 
 
 def event_from_element(elem: Any, source: str) -> Event:

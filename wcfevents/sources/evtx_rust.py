@@ -27,6 +27,7 @@ from wcfevents.model import (
     canonical_time,
     filetime_to_iso,
     parse_int,
+    parse_mask,
 )
 from wcfevents.sources import DamageReport, Input, InputError, QuickCheck
 from wcfevents.sources.chunk_range import open_window
@@ -390,8 +391,7 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
 
     The hot path of .evtx decoding: the shapes the parser gives nearly every record (numbers as
     JSON numbers, text as strings, attributes under "#attributes") are read inline, and the
-    helpers above handle the rest, with the same results. Values that recur in every record
-    (the provider's GUID, the keyword mask) are canonicalised once per distinct text."""
+    helpers above handle the rest, with the same results."""
     doc = orjson.loads(raw["data"])
     root = doc.get("Event") or _NO_ATTRS
     system = root.get("System") or _NO_ATTRS
@@ -432,14 +432,7 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
     version, level, task, opcode = get("Version"), get("Level"), get("Task"), get("Opcode")
     name, channel, computer = provider.get("Name"), get("Channel"), get("Computer")
     process, thread = execution.get("ProcessID"), execution.get("ThreadID")
-    guid = provider.get("Guid")
-    known = _CANONICAL.get(guid) if type(guid) is str else None
-    if known is None:
-        known = _remember(guid, canonical_guid(guid))
     keywords = get("Keywords")
-    mask = _MASKS.get(keywords) if type(keywords) is str else None
-    if mask is None:
-        mask = _remember_mask(keywords)
     activity = correlation.get("ActivityID")
     related = correlation.get("RelatedActivityID")
     # Positional, in Event's field order (keyword arguments cost a third of the mapping).
@@ -447,13 +440,13 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
         record_id,
         created.get("SystemTime"),  # as printed: rust_event makes it exact
         (name if name and not name.isspace() else None) if type(name) is str else _string(name),
-        known,
+        canonical_guid(provider.get("Guid")),
         event_id,
         version if type(version) is int else _number(version),
         level if type(level) is int else _number(level),
         task if type(task) is int else _number(task),
         opcode if type(opcode) is int else _number(opcode),
-        mask if mask is not _NO_MASK else None,
+        parse_mask(keywords if type(keywords) is not dict else _string(keywords)),
         (channel if channel and not channel.isspace() else None) if type(
             channel) is str else _string(channel),
         (computer if computer and not computer.isspace() else None) if type(
@@ -466,26 +459,6 @@ def event_from_json(raw: dict[str, Any], source: str) -> Event:
         extra,
         source,
     )
-
-
-# Canonical forms of texts every record repeats, bounded (a hostile file could vary them).
-_CANONICAL: dict[str, str | None] = {}
-_MASKS: dict[str, int | object] = {}
-_NO_MASK = object()  # a Keywords text that is no number
-
-
-def _remember(text: Any, value: str | None) -> str | None:
-    if type(text) is str and len(_CANONICAL) < 256:
-        _CANONICAL[text] = value
-    return value
-
-
-def _remember_mask(text: Any) -> int | object:
-    mask = parse_int(_string(text))
-    value = _NO_MASK if mask is None else mask
-    if type(text) is str and len(_MASKS) < 256:
-        _MASKS[text] = value
-    return value
 
 
 def payload(root: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
