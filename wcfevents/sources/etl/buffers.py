@@ -83,15 +83,11 @@ class WalkProblem:
     detail: str
 
 
-def load(fd: int, info: BufferInfo, inflated_limit: int) -> bytes:
-    """The buffer as records sit in it: header then records, inflated when compressed; its
-    length is where the records end."""
-    return load_checked(fd, info, inflated_limit)[0]
-
-
 def load_checked(fd: int, info: BufferInfo, inflated_limit: int) -> tuple[bytes, int | None]:
-    """`load`, and where a buffer header lies inside a compressed buffer after its XPRESS data
-    (a BufferSize damaged into one that ends exactly at a later buffer), else None."""
+    """The buffer as records sit in it (header then records, inflated when compressed; its
+    length is where the records end), and where a buffer header lies inside a compressed buffer
+    after its XPRESS data (a BufferSize damaged into one that ends exactly at a later buffer),
+    else None."""
     raw = os.pread(fd, info.size, info.offset)
     if not info.compressed:
         end = max(info.saved_offset, info.used)
